@@ -1,0 +1,363 @@
+package join
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/triad-mpc/triad/crypto/keyedhash"
+	"github.com/triad-mpc/triad/crypto/paillier"
+	"github.com/triad-mpc/triad/crypto/shamir"
+	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/wire"
+)
+
+// hash is steps 1 and 2: shuffle the rows, agree on a key with the other controller by
+// commit-then-reveal, tag every identifier, and wipe the key and the identifiers.
+func (p *Party) hash(ctx context.Context) error {
+	t := p.table
+	if err := shuffle(p.random, len(t.IDs), func(i, j int) {
+		t.IDs[i], t.IDs[j] = t.IDs[j], t.IDs[i]
+		t.Rows[i], t.Rows[j] = t.Rows[j], t.Rows[i]
+	}); err != nil {
+		return err
+	}
+	share, err := keyedhash.NewShare(p.random)
+	if err != nil {
+		return err
+	}
+	defer share.Wipe()
+	other := p.other()
+	c := share.Commitment()
+	if err := p.link.send(ctx, other, envCommitment(&wire.Commitment{Commitment: c[:]})); err != nil {
+		return err
+	}
+	cm, err := expect(ctx, &p.link, other, (*wire.Envelope).GetCommitment, "a key commitment")
+	if err != nil {
+		return err
+	}
+	var theirs keyedhash.Commitment
+	if len(cm.Commitment) != len(theirs) {
+		return fmt.Errorf("key commitment from %s is %d bytes, want %d", other, len(cm.Commitment), len(theirs))
+	}
+	copy(theirs[:], cm.Commitment)
+	if err := p.link.send(ctx, other, envOpening(&wire.Opening{Opening: share.Opening()})); err != nil {
+		return err
+	}
+	op, err := expect(ctx, &p.link, other, (*wire.Envelope).GetOpening, "a key opening")
+	if err != nil {
+		return err
+	}
+	key, err := keyedhash.JointKey(share, theirs, op.Opening)
+	clear(op.Opening)
+	if err != nil {
+		return fmt.Errorf("key agreement with %s: %w", other, err)
+	}
+	defer key.Wipe()
+	p.tags = make([][32]byte, len(t.IDs))
+	for i, id := range t.IDs {
+		if p.tags[i], err = key.Tag(id); err != nil {
+			return err
+		}
+		t.IDs[i] = ""
+		if i%4096 == 0 {
+			p.progress(int64(i), int64(len(t.IDs)))
+		}
+	}
+	t.IDs = nil
+	return nil
+}
+
+// encrypt is step 3: a fresh Paillier key pair, its public key to the other two parties,
+// and every row packed, encrypted and streamed to the third party with its tag.
+func (p *Party) encrypt(ctx context.Context) error {
+	sk, err := paillier.GenerateKey(p.random, p.params.PaillierBits)
+	if err != nil {
+		return err
+	}
+	p.sk = sk
+	if err := p.exchangeKeys(ctx); err != nil {
+		return err
+	}
+	pk := p.pk[p.role]
+	pool, err := paillier.NewRandomness(ctx, pk, p.random)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	t := p.table
+	offset := p.offset()
+	per := p.layout.Ciphertexts(len(t.Columns))
+	size := pk.CiphertextSize()
+	batch := max(1, batchBytes/(32+per*size))
+	for lo := 0; lo < len(t.Rows) || lo == 0; lo += batch {
+		hi := min(lo+batch, len(t.Rows))
+		plain := make([]*big.Int, 0, (hi-lo)*per)
+		vals := make([]*big.Int, len(t.Columns))
+		for i := lo; i < hi; i++ {
+			for j, v := range t.Rows[i] {
+				vals[j] = new(big.Int).Add(big.NewInt(v), offset)
+			}
+			packed, err := p.packRow(vals)
+			if err != nil {
+				return fmt.Errorf("row %d: %w", i, err)
+			}
+			plain = append(plain, packed...)
+		}
+		cts, err := pk.EncryptBatch(ctx, pool, plain)
+		for _, m := range plain {
+			wipeBig(m)
+		}
+		if err != nil {
+			return err
+		}
+		msg := &wire.Rows{PerRow: uint32(per), Last: hi == len(t.Rows)}
+		msg.Tags = make([]byte, 0, 32*(hi-lo))
+		for i := lo; i < hi; i++ {
+			msg.Tags = append(msg.Tags, p.tags[i][:]...)
+		}
+		msg.Ciphertexts = make([]byte, 0, len(cts)*size)
+		for _, c := range cts {
+			msg.Ciphertexts = pk.AppendCiphertext(msg.Ciphertexts, c)
+		}
+		if err := p.link.send(ctx, protocol.ThirdParty, envRows(msg)); err != nil {
+			return err
+		}
+		p.progress(int64(hi), int64(len(t.Rows)))
+		if hi == len(t.Rows) {
+			break
+		}
+	}
+	// The plaintext rows and tags are no longer needed.
+	for _, row := range t.Rows {
+		clear(row)
+	}
+	t.Rows, p.tags = nil, nil
+	return nil
+}
+
+// exchangeKeys sends this controller's public key to the other two parties and receives
+// the other controller's.
+func (p *Party) exchangeKeys(ctx context.Context) error {
+	pub := p.sk.Public()
+	b, err := pub.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	for _, to := range p.role.Others() {
+		if err := p.link.send(ctx, to, envPublicKey(&wire.PublicKey{Key: b})); err != nil {
+			return err
+		}
+	}
+	p.pk[p.role] = pub
+	theirs, err := p.recvKey(ctx, p.other())
+	if err != nil {
+		return err
+	}
+	p.pk[p.other()] = theirs
+	return p.setLayout()
+}
+
+func (p *Party) recvKey(ctx context.Context, from protocol.Role) (*paillier.PublicKey, error) {
+	m, err := expect(ctx, &p.link, from, (*wire.Envelope).GetPublicKey, "a public key")
+	if err != nil {
+		return nil, err
+	}
+	pk, err := paillier.ParsePublicKey(m.Key)
+	if err != nil {
+		return nil, fmt.Errorf("public key from %s: %w", from, err)
+	}
+	if pk.Bits() != p.params.PaillierBits {
+		return nil, fmt.Errorf("public key from %s has %d bits, want %d", from, pk.Bits(), p.params.PaillierBits)
+	}
+	return pk, nil
+}
+
+func (p *Party) setLayout() error {
+	l, err := paillier.NewLayout(p.params.Fixed.Bits, p.params.Kappa, p.params.PaillierBits)
+	if err != nil {
+		return err
+	}
+	p.layout = l
+	return nil
+}
+
+// offset makes every fixed-point encoding non-negative.
+func (p *Party) offset() *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(p.params.Fixed.Bits-1)) }
+
+// packRow packs one row's values into as many plaintexts as the layout needs.
+func (p *Party) packRow(vals []*big.Int) ([]*big.Int, error) {
+	slots := p.layout.Slots()
+	out := make([]*big.Int, 0, p.layout.Ciphertexts(len(vals)))
+	for lo := 0; lo < len(vals); lo += slots {
+		m, err := p.layout.Pack(vals[lo:min(lo+slots, len(vals))])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// awaitCount is a controller's side of step 4: the third party says how many rows matched.
+func (p *Party) awaitCount(ctx context.Context) error {
+	m, err := expect(ctx, &p.link, protocol.ThirdParty, (*wire.Envelope).GetCount, "the intersection size")
+	if err != nil {
+		return err
+	}
+	if m.Rows > 1<<40 {
+		return fmt.Errorf("intersection size %d from the third party is not plausible", m.Rows)
+	}
+	p.rows = int(m.Rows)
+	return p.log.Record(4, protocol.ThirdParty, "intersection_size", p.rows)
+}
+
+// mask is a controller's side of steps 5 and 6. It draws a κ-bit statistical mask for
+// every matched cell of the other controller, sends the masks encrypted under the other's
+// key to the third party, and its share of those cells is minus the mask. Meanwhile it
+// receives its own matched cells plus the other's masks, decrypts them, and its share of
+// its own cells is the decrypted value minus the encoding offset. Then it wipes its
+// private key.
+func (p *Party) mask(ctx context.Context) error {
+	p.adds = make([]fr.Vector, len(p.schema.Columns))
+	for j := range p.adds {
+		p.adds[j] = make(fr.Vector, p.rows)
+	}
+	sent := p.link.sendAsync(ctx, protocol.ThirdParty, p.maskBatches(ctx))
+	if err := p.receiveOwn(ctx); err != nil {
+		return err
+	}
+	if err := <-sent; err != nil {
+		return fmt.Errorf("masks: %w", err)
+	}
+	p.sk.Wipe()
+	p.sk = nil
+	return nil
+}
+
+// maskBatches yields the encrypted masks for the other controller's columns, in the
+// third party's row order, in batches.
+func (p *Party) maskBatches(ctx context.Context) func() (*wire.Envelope, bool, error) {
+	other := p.other()
+	cols := p.columnsOf(other)
+	pk := p.pk[other]
+	per := p.layout.Ciphertexts(len(cols))
+	size := pk.CiphertextSize()
+	batch := max(1, batchBytes/(per*size))
+	var pool *paillier.Randomness
+	lo := 0
+	slots := p.layout.Slots()
+	return func() (*wire.Envelope, bool, error) {
+		if pool == nil {
+			var err error
+			if pool, err = paillier.NewRandomness(ctx, pk, p.random); err != nil {
+				return nil, false, err
+			}
+		}
+		hi := min(lo+batch, p.rows)
+		plain := make([]*big.Int, 0, (hi-lo)*per)
+		for i := lo; i < hi; i++ {
+			for c := 0; c < len(cols); c += slots {
+				n := min(slots, len(cols)-c)
+				packed, masks, err := p.layout.Mask(p.random, n)
+				if err != nil {
+					pool.Close()
+					return nil, false, err
+				}
+				for k, r := range masks {
+					e := shamir.FromBig(r)
+					p.adds[cols[c+k]][i].Neg(&e)
+					wipeBig(r)
+				}
+				plain = append(plain, packed)
+			}
+		}
+		cts, err := pk.EncryptBatch(ctx, pool, plain)
+		for _, m := range plain {
+			wipeBig(m)
+		}
+		if err != nil {
+			pool.Close()
+			return nil, false, err
+		}
+		msg := &wire.Ciphertexts{Data: make([]byte, 0, len(cts)*size), Last: hi == p.rows}
+		for _, c := range cts {
+			msg.Data = pk.AppendCiphertext(msg.Data, c)
+		}
+		lo = hi
+		if msg.Last {
+			pool.Close()
+		}
+		return envCiphertexts(msg), !msg.Last, nil
+	}
+}
+
+// receiveOwn decrypts this controller's matched cells plus masks, in row order.
+func (p *Party) receiveOwn(ctx context.Context) error {
+	cols := p.columnsOf(p.role)
+	pk := p.pk[p.role]
+	per := p.layout.Ciphertexts(len(cols))
+	slots := p.layout.Slots()
+	offset := p.offset()
+	row := 0
+	for {
+		m, err := expect(ctx, &p.link, protocol.ThirdParty, (*wire.Envelope).GetCiphertexts, "masked ciphertexts")
+		if err != nil {
+			return err
+		}
+		cts, err := parseCiphertexts(pk, m.Data)
+		if err != nil {
+			return fmt.Errorf("masked ciphertexts: %w", err)
+		}
+		if len(cts)%per != 0 || row+len(cts)/per > p.rows {
+			return fmt.Errorf("masked ciphertexts: %d more do not fit %d rows of %d", len(cts), p.rows-row, per)
+		}
+		plain, err := p.sk.DecryptBatch(ctx, cts)
+		if err != nil {
+			return err
+		}
+		for k, pt := range plain {
+			i, c := row+k/per, (k%per)*slots
+			n := min(slots, len(cols)-c)
+			vals, err := p.layout.Unpack(pt, n)
+			if err != nil {
+				return err
+			}
+			for s, v := range vals {
+				v.Sub(v, offset)
+				p.adds[cols[c+s]][i] = shamir.FromBig(v)
+				wipeBig(v)
+			}
+			wipeBig(pt)
+		}
+		row += len(cts) / per
+		p.progress(int64(row), int64(p.rows))
+		if m.Last {
+			break
+		}
+	}
+	if row != p.rows {
+		return fmt.Errorf("masked ciphertexts: got %d rows, want %d", row, p.rows)
+	}
+	return nil
+}
+
+// parseCiphertexts splits concatenated fixed-width ciphertexts.
+func parseCiphertexts(pk *paillier.PublicKey, data []byte) ([]*paillier.Ciphertext, error) {
+	size := pk.CiphertextSize()
+	if len(data)%size != 0 {
+		return nil, fmt.Errorf("%d bytes is not a whole number of %d-byte ciphertexts", len(data), size)
+	}
+	out := make([]*paillier.Ciphertext, len(data)/size)
+	for i := range out {
+		c, err := pk.ParseCiphertext(data[i*size : (i+1)*size])
+		if err != nil {
+			return nil, fmt.Errorf("ciphertext %d: %w", i, err)
+		}
+		out[i] = c
+	}
+	return out, nil
+}

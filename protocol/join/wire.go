@@ -1,0 +1,122 @@
+package join
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/wire"
+)
+
+// batchBytes bounds the payload of one bulk message, well below protocol.MaxMessage, so
+// that a step streams its data in pieces and memory on both sides stays bounded.
+const batchBytes = 4 << 20
+
+// link wraps a transport with envelope encoding and a count of the bytes this party sent.
+type link struct {
+	t    protocol.Transport
+	sent atomic.Int64
+}
+
+func (l *link) send(ctx context.Context, to protocol.Role, env *wire.Envelope) error {
+	b, err := proto.Marshal(env)
+	if err != nil {
+		return fmt.Errorf("encode message for %s: %w", to, err)
+	}
+	if err := l.t.Send(ctx, to, b); err != nil {
+		return fmt.Errorf("send to %s: %w", to, err)
+	}
+	l.sent.Add(int64(len(b)))
+	return nil
+}
+
+// AbortedError reports that another party stopped the session.
+type AbortedError struct {
+	Party  protocol.Role
+	Reason string
+}
+
+func (e *AbortedError) Error() string { return fmt.Sprintf("%s stopped the session: %s", e.Party, e.Reason) }
+
+func (l *link) recv(ctx context.Context, from protocol.Role) (*wire.Envelope, error) {
+	b, err := l.t.Recv(ctx, from)
+	if err != nil {
+		return nil, fmt.Errorf("receive from %s: %w", from, err)
+	}
+	env := new(wire.Envelope)
+	if err := proto.Unmarshal(b, env); err != nil {
+		return nil, fmt.Errorf("malformed message from %s: %w", from, err)
+	}
+	if a := env.GetAbort(); a != nil {
+		return nil, &AbortedError{Party: from, Reason: a.GetReason()}
+	}
+	return env, nil
+}
+
+// expect receives the next message from a party and checks it is of the wanted kind.
+func expect[T any](ctx context.Context, l *link, from protocol.Role, get func(*wire.Envelope) *T, want string) (*T, error) {
+	env, err := l.recv(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	m := get(env)
+	if m == nil {
+		return nil, fmt.Errorf("expected %s from %s, got %T", want, from, env.GetBody())
+	}
+	return m, nil
+}
+
+// sendAsync sends messages to a party from a goroutine, so the caller can receive at the
+// same time; the returned channel yields the first error or nil when all are sent.
+func (l *link) sendAsync(ctx context.Context, to protocol.Role, next func() (*wire.Envelope, bool, error)) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		for {
+			env, more, err := next()
+			if err == nil && env != nil {
+				err = l.send(ctx, to, env)
+			}
+			if err != nil || !more {
+				done <- err
+				return
+			}
+		}
+	}()
+	return done
+}
+
+// Abort tells the other parties why this party stopped, without waiting long for them.
+// The reason must not contain data values.
+func Abort(ctx context.Context, t protocol.Transport, reason error) {
+	b, err := proto.Marshal(&wire.Envelope{Body: &wire.Envelope_Abort{Abort: &wire.Abort{Reason: reason.Error()}}})
+	if err != nil {
+		return
+	}
+	for _, r := range t.Self().Others() {
+		sctx, cancel := context.WithTimeout(ctx, abortWait)
+		_ = t.Send(sctx, r, b)
+		cancel()
+	}
+}
+
+func envHello(m *wire.Hello) *wire.Envelope { return &wire.Envelope{Body: &wire.Envelope_Hello{Hello: m}} }
+func envCommitment(m *wire.Commitment) *wire.Envelope {
+	return &wire.Envelope{Body: &wire.Envelope_Commitment{Commitment: m}}
+}
+func envOpening(m *wire.Opening) *wire.Envelope {
+	return &wire.Envelope{Body: &wire.Envelope_Opening{Opening: m}}
+}
+func envPublicKey(m *wire.PublicKey) *wire.Envelope {
+	return &wire.Envelope{Body: &wire.Envelope_PublicKey{PublicKey: m}}
+}
+func envRows(m *wire.Rows) *wire.Envelope   { return &wire.Envelope{Body: &wire.Envelope_Rows{Rows: m}} }
+func envCount(m *wire.Count) *wire.Envelope { return &wire.Envelope{Body: &wire.Envelope_Count{Count: m}} }
+func envCiphertexts(m *wire.Ciphertexts) *wire.Envelope {
+	return &wire.Envelope{Body: &wire.Envelope_Ciphertexts{Ciphertexts: m}}
+}
+func envShares(m *wire.Shares) *wire.Envelope {
+	return &wire.Envelope{Body: &wire.Envelope_Shares{Shares: m}}
+}
