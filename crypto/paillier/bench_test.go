@@ -1,0 +1,166 @@
+package paillier
+
+import (
+	"context"
+	"crypto/rand"
+	"math/big"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+var (
+	benchOnce sync.Once
+	benchKey  *PrivateKey
+)
+
+// benchSetup returns a shared 2048-bit key.
+func benchSetup(b *testing.B) *PrivateKey {
+	b.Helper()
+	benchOnce.Do(func() {
+		var err error
+		if benchKey, err = GenerateKey(rand.Reader, DefaultBits); err != nil {
+			b.Fatal(err)
+		}
+	})
+	return benchKey
+}
+
+func BenchmarkGenerateKey(b *testing.B) {
+	for _, bits := range []int{DefaultBits, 3072} {
+		b.Run(strconv.Itoa(bits), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := GenerateKey(rand.Reader, bits); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEncrypt measures the online encryption: one multiplication by a
+// precomputed factor.
+func BenchmarkEncrypt(b *testing.B) {
+	pk := benchSetup(b).Public()
+	m := randBelow(b, pk.n)
+	rn := mustNext(b, testPool(b, pk, WithPoolSize(1), WithLimit(1)))
+	for b.Loop() {
+		if _, err := pk.Encrypt(m, rn); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRandomnessFactor measures one factor hs^a from the fixed-base
+// table, on one core.
+func BenchmarkRandomnessFactor(b *testing.B) {
+	pk := benchSetup(b).Public()
+	pool := testPool(b, pk, WithPoolSize(1), WithLimit(0))
+	exp := make([]byte, (pool.ell+7)/8)
+	for b.Loop() {
+		if _, err := rand.Read(exp); err != nil {
+			b.Fatal(err)
+		}
+		pool.table.exp(exp)
+	}
+}
+
+func BenchmarkRandomnessTable(b *testing.B) {
+	pk := benchSetup(b).Public()
+	for b.Loop() {
+		r, err := NewRandomness(context.Background(), pk, rand.Reader, WithPoolSize(1), WithLimit(0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.Close()
+	}
+}
+
+func BenchmarkEncryptReference(b *testing.B) {
+	pk := benchSetup(b).Public()
+	m := randBelow(b, pk.n)
+	for b.Loop() {
+		if _, err := pk.EncryptReference(rand.Reader, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchCiphertext(b *testing.B, pk *PublicKey) *Ciphertext {
+	c, err := pk.EncryptReference(rand.Reader, randBelow(b, pk.n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func BenchmarkDecrypt(b *testing.B) {
+	sk := benchSetup(b)
+	c := benchCiphertext(b, sk.Public())
+	for b.Loop() {
+		if _, err := sk.Decrypt(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecryptReference(b *testing.B) {
+	sk := benchSetup(b)
+	c := benchCiphertext(b, sk.Public())
+	for b.Loop() {
+		if _, err := sk.DecryptReference(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAdd(b *testing.B) {
+	pk := benchSetup(b).Public()
+	x, y := benchCiphertext(b, pk), benchCiphertext(b, pk)
+	for b.Loop() {
+		pk.Add(x, y)
+	}
+}
+
+func BenchmarkRerandomize(b *testing.B) {
+	pk := benchSetup(b).Public()
+	c := benchCiphertext(b, pk)
+	rn := mustNext(b, testPool(b, pk, WithPoolSize(1), WithLimit(1)))
+	for b.Loop() {
+		pk.Rerandomize(c, rn)
+	}
+}
+
+func benchLayout(b *testing.B) (Layout, []*big.Int) {
+	l, err := NewLayout(64, 40, DefaultBits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	vals := make([]*big.Int, l.Slots())
+	for i := range vals {
+		vals[i] = randBelow(b, new(big.Int).Lsh(one, 64))
+	}
+	return l, vals
+}
+
+func BenchmarkPack(b *testing.B) {
+	l, vals := benchLayout(b)
+	for b.Loop() {
+		if _, err := l.Pack(vals); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUnpack(b *testing.B) {
+	l, vals := benchLayout(b)
+	p, err := l.Pack(vals)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := l.Unpack(p, l.Slots()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

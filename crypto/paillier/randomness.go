@@ -1,0 +1,357 @@
+package paillier
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+var (
+	// ErrClosed is returned by Next once the Randomness has been closed.
+	ErrClosed = errors.New("paillier: randomness pool closed")
+	// ErrExhausted is returned by Next once a pool created with WithLimit has
+	// handed out all of its factors.
+	ErrExhausted = errors.New("paillier: randomness pool exhausted")
+)
+
+// DefaultPoolSize is the number of factors a Randomness keeps ready unless
+// WithPoolSize says otherwise.
+const DefaultPoolSize = 1024
+
+// tableWindow is the window, in bits, of the fixed-base table: a factor costs
+// ⌈ℓ/w⌉ multiplications mod n², and the table holds ⌈ℓ/w⌉·(2^w−1) values
+// (7.3 MB for a 2048-bit key at w = 8, built in ~0.1 s of CPU). A larger window
+// trades memory for speed.
+const tableWindow = 8
+
+// SecurityBits returns the security level, in bits, that NIST SP 800-57 gives
+// an RSA-type modulus of the given size (112 for 2048 bits, 128 for 3072),
+// never less than 112: it sets the length of the randomness exponents.
+func SecurityBits(modulusBits int) int {
+	switch {
+	case modulusBits >= 15360:
+		return 256
+	case modulusBits >= 7680:
+		return 192
+	case modulusBits >= 3072:
+		return 128
+	default:
+		return 112
+	}
+}
+
+// ExponentBits returns ℓ, the length of the short exponents a in the factors
+// hs^a mod n² of a pool for a modulus of the given size: four times its
+// security level, so 448 bits for 2048-bit keys and 512 for 3072-bit keys.
+func ExponentBits(modulusBits int) int {
+	return 4 * SecurityBits(modulusBits)
+}
+
+// RandomnessOption configures NewRandomness.
+type RandomnessOption func(*randomnessConfig)
+
+type randomnessConfig struct {
+	poolSize int
+	workers  int
+	limit    int64 // < 0: unlimited
+}
+
+// WithPoolSize sets how many factors the pool keeps ready (DefaultPoolSize
+// unless set). Each factor takes CiphertextSize bytes.
+func WithPoolSize(n int) RandomnessOption {
+	return func(c *randomnessConfig) { c.poolSize = n }
+}
+
+// WithWorkers sets how many goroutines fill the pool (GOMAXPROCS unless set).
+func WithWorkers(n int) RandomnessOption {
+	return func(c *randomnessConfig) { c.workers = n }
+}
+
+// WithLimit makes the pool produce n factors in all and then stop, so that a
+// caller who knows how many encryptions it needs spends no CPU on more. Once
+// they are handed out, Next returns ErrExhausted.
+func WithLimit(n int) RandomnessOption {
+	return func(c *randomnessConfig) { c.limit = int64(n) }
+}
+
+// Randomness is a pool of randomness factors r^n mod n² for one public key,
+// computed ahead of time by background goroutines so that encryption and
+// rerandomisation cost one multiplication. See the package documentation for
+// how factors are made and the assumption that makes it safe.
+//
+// A Randomness is safe for concurrent use. Its goroutines stop when the
+// context given to NewRandomness is done, when Close is called, or after the
+// limit set by WithLimit.
+type Randomness struct {
+	pk    *PublicKey
+	table *fixedBase
+	ell   int // exponent bits
+
+	pool      chan *big.Int
+	remaining atomic.Int64 // factors still to produce when limited
+	limited   bool
+
+	ctx     context.Context // the workers' context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	stopped chan struct{} // closed once every worker has returned
+
+	mu     sync.Mutex // guards random, err and closed
+	random io.Reader
+	err    error
+	closed bool
+}
+
+// NewRandomness builds the fixed-base table for a fresh generator of pk's
+// n-th residues (using all cores, ~0.1 s of CPU for 2048-bit keys) and starts
+// the goroutines that fill the pool. random must be a cryptographically
+// secure source such as crypto/rand.Reader. The pool's workers read it under
+// a lock of their own, so it need not be safe for concurrent use unless the
+// caller reads it elsewhere at the same time (crypto/rand.Reader always is).
+func NewRandomness(ctx context.Context, pk *PublicKey, random io.Reader, opts ...RandomnessOption) (*Randomness, error) {
+	cfg := randomnessConfig{poolSize: DefaultPoolSize, workers: runtime.GOMAXPROCS(0), limit: -1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.poolSize < 1 || cfg.workers < 1 {
+		return nil, fmt.Errorf("paillier: randomness pool needs a positive size and worker count, have %d and %d", cfg.poolSize, cfg.workers)
+	}
+	if pk == nil || pk.n == nil {
+		return nil, errors.New("paillier: randomness pool needs a public key")
+	}
+
+	// h = −x² mod n for x uniform in Z*_n, and hs = h^n mod n². hs is not
+	// secret: the secrecy of a factor lies in its exponent.
+	x, err := randomUnit(random, pk.n)
+	if err != nil {
+		return nil, fmt.Errorf("paillier: randomness pool generator: %w", err)
+	}
+	h := new(big.Int).Mul(x, x)
+	h.Neg(h).Mod(h, pk.n)
+	hs := new(big.Int).Exp(h, pk.n, pk.nSquared)
+	wipeInt(x)
+	wipeInt(h)
+
+	ell := ExponentBits(pk.Bits())
+	table, err := newFixedBase(ctx, hs, pk.nSquared, ell, tableWindow)
+	if err != nil {
+		return nil, fmt.Errorf("paillier: randomness pool table: %w", err)
+	}
+
+	wctx, cancel := context.WithCancel(ctx)
+	r := &Randomness{
+		pk:      pk,
+		table:   table,
+		ell:     ell,
+		pool:    make(chan *big.Int, cfg.poolSize),
+		limited: cfg.limit >= 0,
+		ctx:     wctx,
+		cancel:  cancel,
+		stopped: make(chan struct{}),
+		random:  random,
+	}
+	r.remaining.Store(cfg.limit)
+	for range cfg.workers {
+		r.wg.Go(func() { r.fill(wctx) })
+	}
+	go func() {
+		r.wg.Wait()
+		close(r.stopped)
+	}()
+	return r, nil
+}
+
+// randomUnit returns a uniform element of Z*_n.
+func randomUnit(random io.Reader, n *big.Int) (*big.Int, error) {
+	g := new(big.Int)
+	for {
+		x, err := rand.Int(random, n)
+		if err != nil {
+			return nil, err
+		}
+		if x.Sign() > 0 && g.GCD(nil, nil, x, n).Cmp(one) == 0 {
+			return x, nil
+		}
+	}
+}
+
+// fill is one worker: it computes factors and hands them to the pool until
+// ctx is done, the limit is reached or random fails.
+func (r *Randomness) fill(ctx context.Context) {
+	exp := make([]byte, (r.ell+7)/8)
+	defer clear(exp)
+	for ctx.Err() == nil {
+		if r.limited && r.remaining.Add(-1) < 0 {
+			return
+		}
+		if err := r.read(exp); err != nil {
+			return
+		}
+		f := r.table.exp(exp)
+		select {
+		case r.pool <- f:
+		case <-ctx.Done():
+			wipeInt(f)
+			return
+		}
+	}
+}
+
+// read fills exp with a fresh exponent of exactly ell bits of randomness.
+func (r *Randomness) read(exp []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	if _, err := io.ReadFull(r.random, exp); err != nil {
+		r.err = fmt.Errorf("paillier: reading randomness exponent: %w", err)
+		r.cancel()
+		return r.err
+	}
+	if extra := len(exp)*8 - r.ell; extra > 0 {
+		exp[0] &= byte(0xff >> extra)
+	}
+	return nil
+}
+
+// Next returns one factor r^n mod n² from the pool, waiting for one if the
+// pool is empty. Each factor is handed out once; the caller should wipe it
+// after use. Next fails once ctx is done, once the pool is closed or its
+// context cancelled, or when its source of randomness has failed.
+func (r *Randomness) Next(ctx context.Context) (*big.Int, error) {
+	select {
+	case f := <-r.pool:
+		return f, nil
+	default:
+	}
+	select {
+	case f := <-r.pool:
+		return f, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("paillier: waiting for randomness: %w", ctx.Err())
+	case <-r.stopped:
+		// The workers have finished; what they left in the pool is still good.
+		select {
+		case f := <-r.pool:
+			return f, nil
+		default:
+			return nil, r.stopErr()
+		}
+	}
+}
+
+// stopErr explains why the workers stopped.
+func (r *Randomness) stopErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed:
+		return ErrClosed
+	case r.err != nil:
+		return r.err
+	case r.limited && r.remaining.Load() < 0:
+		return ErrExhausted
+	default:
+		return fmt.Errorf("paillier: randomness pool stopped: %w", context.Cause(r.ctx))
+	}
+}
+
+// Len returns the number of factors ready in the pool now.
+func (r *Randomness) Len() int { return len(r.pool) }
+
+// Close stops the workers, waits for them and wipes the factors left in the
+// pool; later calls to Next return ErrClosed. Close is idempotent.
+func (r *Randomness) Close() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.cancel()
+	<-r.stopped
+	for {
+		select {
+		case f := <-r.pool:
+			wipeInt(f)
+		default:
+			return
+		}
+	}
+}
+
+// fixedBase holds the powers base^(j·2^(w·i)) mod m for every window i of an
+// ℓ-bit exponent and every digit j ∈ [1, 2^w), so that base^a mod m costs one
+// multiplication per non-zero window of a and no squaring.
+type fixedBase struct {
+	mod    *big.Int
+	window int
+	bits   int
+	rows   [][]*big.Int // rows[i][j−1] = base^(j·2^(w·i)) mod m
+}
+
+// newFixedBase builds the table for exponents of up to bits bits, spreading
+// the rows over all cores.
+func newFixedBase(ctx context.Context, base, mod *big.Int, bits, window int) (*fixedBase, error) {
+	nrows := (bits + window - 1) / window
+	t := &fixedBase{mod: mod, window: window, bits: bits, rows: make([][]*big.Int, nrows)}
+	// The first entry of each row, base^(2^(w·i)), comes from the previous
+	// row's by w squarings: a short sequential chain.
+	b := new(big.Int).Set(base)
+	for i := range nrows {
+		t.rows[i] = make([]*big.Int, 1<<window-1)
+		t.rows[i][0] = new(big.Int).Set(b)
+		for range window {
+			b.Mul(b, b)
+			b.Mod(b, mod)
+		}
+	}
+	err := parallel(ctx, nrows, func(i int) error {
+		row := t.rows[i]
+		prod := new(big.Int)
+		for j := 1; j < len(row); j++ {
+			prod.Mul(row[j-1], row[0])
+			row[j] = new(big.Int).Mod(prod, mod) // sized to n², not to the product
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// exp returns base^e mod m for the big-endian exponent e of at most bits bits.
+func (t *fixedBase) exp(e []byte) *big.Int {
+	acc := new(big.Int).SetInt64(1)
+	prod, quo := new(big.Int), new(big.Int)
+	for i, row := range t.rows {
+		d := digit(e, i*t.window, t.window)
+		if d == 0 {
+			continue
+		}
+		prod.Mul(acc, row[d-1])
+		quo.QuoRem(prod, t.mod, acc) // all three are non-negative: acc = prod mod m
+	}
+	wipeInt(prod)
+	wipeInt(quo)
+	return acc
+}
+
+// digit returns bits [pos, pos+w) of the big-endian integer e.
+func digit(e []byte, pos, w int) int {
+	d := 0
+	for k := w - 1; k >= 0; k-- {
+		bit := pos + k
+		idx := len(e) - 1 - bit/8
+		d <<= 1
+		if idx >= 0 {
+			d |= int(e[idx]>>(bit%8)) & 1
+		}
+	}
+	return d
+}
