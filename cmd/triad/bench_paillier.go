@@ -24,14 +24,20 @@ type paillierBench struct {
 	Bits              int     `json:"bits"`
 	Ops               int     `json:"ops"`
 	Cores             int     `json:"cores"`
+	Rounds            int     `json:"rounds"` // the measurements take turns, round by round
 	KeygenMs          float64 `json:"keygen_ms"`
-	RandomnessSetupMs float64 `json:"randomness_setup_ms"` // fixed-base table, once per key
+	RandomnessSetupMs float64 `json:"randomness_setup_ms"` // fixed-base table, once per pool
 	EncryptPerS       float64 `json:"encrypt_per_s"`       // online: one multiplication by a pooled factor
 	RandomnessPerS    float64 `json:"randomness_per_s"`    // offline: pool factors hs^a mod n²
 	EncryptNaivePerS  float64 `json:"encrypt_naive_per_s"` // fresh r^n mod n² each time, no pool
 	DecryptPerS       float64 `json:"decrypt_per_s"`       // CRT over p² and q²
 	DecryptNaivePerS  float64 `json:"decrypt_naive_per_s"` // L(c^λ mod n²)·μ mod n
 }
+
+// paillierRounds is how many turns the measurements take: interleaving them
+// spreads a shared machine's changing load evenly over all of them, so that
+// their ratios stay meaningful.
+const paillierRounds = 4
 
 // benchPaillier runs "triad bench paillier [--bits 2048] [--ops N]": it
 // measures the Paillier operations of steps 3–6 in one run and prints one JSON
@@ -50,8 +56,7 @@ func benchPaillier(ctx context.Context, args []string, stdout io.Writer) error {
 	if *ops < 1 {
 		return fmt.Errorf("bench paillier: --ops must be positive, have %d", *ops)
 	}
-	res := paillierBench{Bits: *bits, Ops: *ops, Cores: runtime.GOMAXPROCS(0)}
-	n := *ops
+	res := paillierBench{Bits: *bits, Ops: *ops, Cores: runtime.GOMAXPROCS(0), Rounds: min(*ops, paillierRounds)}
 
 	start := time.Now()
 	sk, err := paillier.GenerateKey(rand.Reader, *bits)
@@ -62,69 +67,87 @@ func benchPaillier(ctx context.Context, args []string, stdout io.Writer) error {
 	pk := sk.Public()
 	res.KeygenMs = paillierMillis(time.Since(start))
 
-	msgs := make([]*big.Int, n)
-	for i := range msgs {
-		if msgs[i], err = rand.Int(rand.Reader, pk.N()); err != nil {
+	var setup, fill, online, naiveEnc, crt, naiveDec time.Duration
+	for r := range res.Rounds {
+		k := *ops / res.Rounds
+		if r < *ops%res.Rounds {
+			k++
+		}
+		msgs := make([]*big.Int, k)
+		for i := range msgs {
+			if msgs[i], err = rand.Int(rand.Reader, pk.N()); err != nil {
+				return fmt.Errorf("bench paillier: %w", err)
+			}
+		}
+
+		// Offline: a pool that makes exactly k factors, timed until it is
+		// full. Its workers then stop, so the online encryption has the cores
+		// to itself.
+		start = time.Now()
+		pool, err := paillier.NewRandomness(ctx, pk, rand.Reader, paillier.WithPoolSize(k), paillier.WithLimit(k))
+		if err != nil {
 			return fmt.Errorf("bench paillier: %w", err)
 		}
-	}
+		setup += time.Since(start)
+		start = time.Now()
+		err = paillierWaitFull(ctx, pool, k)
+		fill += time.Since(start)
+		if err != nil {
+			pool.Close()
+			return fmt.Errorf("bench paillier: %w", err)
+		}
 
-	// Offline: a pool that makes exactly n factors, timed until it is full.
-	// The workers then stop, so the online figure below has the cores to
-	// itself.
-	start = time.Now()
-	pool, err := paillier.NewRandomness(ctx, pk, rand.Reader, paillier.WithPoolSize(n), paillier.WithLimit(n))
-	if err != nil {
-		return fmt.Errorf("bench paillier: %w", err)
-	}
-	defer pool.Close()
-	res.RandomnessSetupMs = paillierMillis(time.Since(start))
-	start = time.Now()
-	if err := paillierWaitFull(ctx, pool, n); err != nil {
-		return fmt.Errorf("bench paillier: %w", err)
-	}
-	res.RandomnessPerS = paillierRate(n, time.Since(start))
+		start = time.Now()
+		cts, err := pk.EncryptBatch(ctx, pool, msgs)
+		online += time.Since(start)
+		pool.Close()
+		if err != nil {
+			return fmt.Errorf("bench paillier: %w", err)
+		}
 
-	// Online: encryption with the pre-filled pool.
-	start = time.Now()
-	cts, err := pk.EncryptBatch(ctx, pool, msgs)
-	if err != nil {
-		return fmt.Errorf("bench paillier: %w", err)
-	}
-	res.EncryptPerS = paillierRate(n, time.Since(start))
+		start = time.Now()
+		naive := make([]*paillier.Ciphertext, k)
+		err = paillierParallel(ctx, k, func(i int) (err error) {
+			naive[i], err = pk.EncryptReference(rand.Reader, msgs[i])
+			return err
+		})
+		naiveEnc += time.Since(start)
+		if err != nil {
+			return fmt.Errorf("bench paillier: %w", err)
+		}
 
-	start = time.Now()
-	naive := make([]*paillier.Ciphertext, n)
-	if err := paillierParallel(ctx, n, func(i int) (err error) {
-		naive[i], err = pk.EncryptReference(rand.Reader, msgs[i])
-		return err
-	}); err != nil {
-		return fmt.Errorf("bench paillier: %w", err)
-	}
-	res.EncryptNaivePerS = paillierRate(n, time.Since(start))
+		start = time.Now()
+		plain, err := sk.DecryptBatch(ctx, cts)
+		crt += time.Since(start)
+		if err != nil {
+			return fmt.Errorf("bench paillier: %w", err)
+		}
 
-	start = time.Now()
-	plain, err := sk.DecryptBatch(ctx, cts)
-	if err != nil {
-		return fmt.Errorf("bench paillier: %w", err)
-	}
-	res.DecryptPerS = paillierRate(n, time.Since(start))
+		start = time.Now()
+		plainNaive := make([]*big.Int, k)
+		err = paillierParallel(ctx, k, func(i int) (err error) {
+			plainNaive[i], err = sk.DecryptReference(naive[i])
+			return err
+		})
+		naiveDec += time.Since(start)
+		if err != nil {
+			return fmt.Errorf("bench paillier: %w", err)
+		}
 
-	start = time.Now()
-	plainNaive := make([]*big.Int, n)
-	if err := paillierParallel(ctx, n, func(i int) (err error) {
-		plainNaive[i], err = sk.DecryptReference(naive[i])
-		return err
-	}); err != nil {
-		return fmt.Errorf("bench paillier: %w", err)
-	}
-	res.DecryptNaivePerS = paillierRate(n, time.Since(start))
-
-	for i, m := range msgs {
-		if plain[i].Cmp(m) != 0 || plainNaive[i].Cmp(m) != 0 {
-			return fmt.Errorf("bench paillier: message %d did not survive encryption and decryption", i)
+		for i, m := range msgs {
+			if plain[i].Cmp(m) != 0 || plainNaive[i].Cmp(m) != 0 {
+				return fmt.Errorf("bench paillier: message %d of round %d did not survive encryption and decryption", i, r)
+			}
 		}
 	}
+
+	n := *ops
+	res.RandomnessSetupMs = paillierMillis(setup / time.Duration(res.Rounds))
+	res.RandomnessPerS = paillierRate(n, fill)
+	res.EncryptPerS = paillierRate(n, online)
+	res.EncryptNaivePerS = paillierRate(n, naiveEnc)
+	res.DecryptPerS = paillierRate(n, crt)
+	res.DecryptNaivePerS = paillierRate(n, naiveDec)
 	return json.NewEncoder(stdout).Encode(res)
 }
 
