@@ -1,0 +1,254 @@
+package mpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/triad-mpc/triad/protocol"
+)
+
+// A Batch collects the operations of one round so that they cost a single message to
+// each peer, whatever their number and size:
+//
+//	b := eng.NewBatch()
+//	z := b.Mul(x, y)
+//	s := b.Trunc(mpc.LocalDots(rows, v), f, 128)
+//	if err := b.Run(ctx); err != nil { ... }
+//	use(z.Value(), s.Value())
+//
+// A Batch is used once.
+type Batch struct {
+	e    *Engine
+	open fr.Vector // shares to open, of degree at most 2
+	red  fr.Vector // degree-2 shares to reduce to degree 1
+	fins []func(opened, reduced fr.Vector)
+	err  error
+	ran  bool
+}
+
+// Pending is the result of an operation in a Batch, available once the Batch has run.
+type Pending struct {
+	v     fr.Vector
+	ready bool
+}
+
+// Value returns the result: shares, or public values for Batch.Open. It panics if
+// the Batch has not run successfully.
+func (p *Pending) Value() fr.Vector {
+	if !p.ready {
+		panic("mpc: Pending value used before its Batch ran")
+	}
+	return p.v
+}
+
+// NewBatch returns an empty Batch.
+func (e *Engine) NewBatch() *Batch { return &Batch{e: e} }
+
+func (b *Batch) fail(err error) *Pending {
+	if b.err == nil {
+		b.err = err
+	}
+	return &Pending{}
+}
+
+// Open reveals the values shared by x (degree 1 or 2) to every party. Before opening,
+// each party adds its share of a random degree-2 sharing of zero, so the shares
+// reveal the values and nothing else about the polynomials.
+func (b *Batch) Open(x fr.Vector) *Pending {
+	off := len(b.open)
+	b.open = append(b.open, x...)
+	p := &Pending{}
+	b.fins = append(b.fins, func(opened, _ fr.Vector) {
+		p.v = append(fr.Vector(nil), opened[off:off+len(x)]...)
+		p.ready = true
+	})
+	return p
+}
+
+// Reduce turns degree-2 shares, such as local products (LocalMul, LocalDots), into
+// degree-1 shares of the same values. Each party reshares its Lagrange-weighted share
+// on a fresh random line (Gennaro, Rabin and Rabin 1998), whose value at the next
+// party's point is drawn from the PRSS key the two share, so that only the point of
+// the third party is sent: one element per value. Each point a party learns is
+// uniform: the other point of the line is unknown to it.
+func (b *Batch) Reduce(d fr.Vector) *Pending {
+	off := len(b.red)
+	b.red = append(b.red, d...)
+	p := &Pending{}
+	b.fins = append(b.fins, func(_, reduced fr.Vector) {
+		p.v = append(fr.Vector(nil), reduced[off:off+len(d)]...)
+		p.ready = true
+	})
+	return p
+}
+
+// Mul returns shares of the elementwise product of x and y.
+func (b *Batch) Mul(x, y fr.Vector) *Pending {
+	if len(x) != len(y) {
+		return b.fail(fmt.Errorf("mpc: product of vectors of lengths %d and %d", len(x), len(y)))
+	}
+	return b.Reduce(LocalMul(x, y))
+}
+
+// Dots returns shares of the inner products of xs[k] and ys[k].
+func (b *Batch) Dots(xs, ys []fr.Vector) *Pending { return b.Reduce(LocalDots(xs, ys)) }
+
+// Trunc returns degree-1 shares of about d/2^shift, for shares d of degree 1 or 2 of
+// integers with |d| < 2^(bits-1). It is probabilistic truncation (Catrina and Saxena
+// 2010) with a mask from PRSS: the parties open d + 2^(bits-1) + r, where r has
+// bits+Kappa bits and each party misses a uniform third of it, so the opened value is
+// statistically hidden. The result differs from d/2^shift by less than 2 and is
+// unbiased up to 2^-shift: it rounds up or down at random, in proportion to the
+// remainder.
+//
+// The caller guarantees the bound on d; a larger value gives a wrong result, not an
+// error. bits + Kappa + 3 must not exceed FieldBits.
+func (b *Batch) Trunc(d fr.Vector, shift, bits int) *Pending {
+	if shift <= 0 || shift >= bits || bits+Kappa+3 > FieldBits {
+		return b.fail(fmt.Errorf("mpc: cannot truncate %d-bit values by %d bits", bits, shift))
+	}
+	n := len(d)
+	hi := b.e.randomBounded(n, bits+Kappa-shift)
+	lo := b.e.randomBounded(n, shift)
+	twoShift := pow2(shift)
+	offset := pow2(bits - 1)
+	masked := make(fr.Vector, n)
+	masked.ScalarMul(hi, &twoShift)
+	masked.Add(masked, lo)
+	masked.Add(masked, d)
+	for i := range masked {
+		masked[i].Add(&masked[i], &offset)
+	}
+	clear(lo)
+	off := len(b.open)
+	b.open = append(b.open, masked...)
+	// The opened value is c = d + 2^(bits-1) + 2^shift·hi + lo with lo < 3·2^shift, so
+	// floor(c/2^shift) - hi - 2^(bits-1-shift) = floor(d/2^shift + lo/2^shift), which
+	// exceeds d/2^shift by 1 - 2^-shift on average: subtract 1.
+	var correction fr.Element
+	correction = pow2(bits - 1 - shift)
+	one := fr.One()
+	correction.Add(&correction, &one)
+	p := &Pending{}
+	b.fins = append(b.fins, func(opened, _ fr.Vector) {
+		out := make(fr.Vector, n)
+		for i := range out {
+			out[i] = shiftRight(&opened[off+i], shift)
+			out[i].Sub(&out[i], &hi[i])
+			out[i].Sub(&out[i], &correction)
+		}
+		clear(hi)
+		p.v, p.ready = out, true
+	})
+	return p
+}
+
+// MulTrunc returns shares of about x·y/2^shift (see Trunc; |x·y| < 2^(bits-1)).
+func (b *Batch) MulTrunc(x, y fr.Vector, shift, bits int) *Pending {
+	if len(x) != len(y) {
+		return b.fail(fmt.Errorf("mpc: product of vectors of lengths %d and %d", len(x), len(y)))
+	}
+	return b.Trunc(LocalMul(x, y), shift, bits)
+}
+
+// Run performs the round: one message to each peer, one from each.
+func (b *Batch) Run(ctx context.Context) error {
+	if b.ran {
+		return errors.New("mpc: Batch run twice")
+	}
+	b.ran = true
+	if b.err != nil {
+		return b.err
+	}
+	e := b.e
+	nOpen, nRed := len(b.open), len(b.red)
+	if nOpen+nRed == 0 {
+		for _, f := range b.fins {
+			f(nil, nil)
+		}
+		return nil
+	}
+	// Openings, hidden by a sharing of zero, go to both peers.
+	mine := e.zeroShares(nOpen)
+	mine.Add(mine, b.open)
+	// Reductions: own point and prev's point of the line through λ·d whose value at
+	// next's point is the PRSS value shared with next.
+	atNext := make(fr.Vector, nRed)
+	e.pair[e.prev].field(atNext)
+	toPrev := make(fr.Vector, nRed)
+	ownRed := make(fr.Vector, nRed)
+	tmp := make(fr.Vector, nRed)
+	toPrev.ScalarMul(b.red, &e.grr[0])
+	tmp.ScalarMul(atNext, &e.grr[1])
+	toPrev.Add(toPrev, tmp)
+	ownRed.ScalarMul(b.red, &e.grr[2])
+	tmp.ScalarMul(atNext, &e.grr[3])
+	ownRed.Add(ownRed, tmp)
+	clear(atNext)
+	// What prev put on its line at this party's point, from the key shared with prev.
+	fromPrev := tmp
+	e.pair[e.next].field(fromPrev)
+	ownRed.Add(ownRed, fromPrev)
+	clear(fromPrev)
+
+	var msg [2][]byte
+	var inLen [2]int
+	for k, p := range e.peers {
+		buf := encode(make([]byte, 0, (nOpen+nRed)*fr.Bytes), mine)
+		inLen[k] = nOpen * fr.Bytes
+		switch p {
+		case e.prev:
+			buf = encode(buf, toPrev)
+		case e.next:
+			inLen[k] += nRed * fr.Bytes // next sends its reductions to this party
+		}
+		msg[k] = buf
+	}
+	clear(toPrev)
+	in, err := e.exchange(ctx, msg, inLen)
+	for k := range msg {
+		clear(msg[k])
+	}
+	if err != nil {
+		return fmt.Errorf("mpc: round %d: %w", e.rounds+1, err)
+	}
+	opened := scaled(mine, &e.lag[e.self])
+	reduced := ownRed
+	theirs := make(fr.Vector, nOpen)
+	for k, p := range e.peers {
+		if err := decode(theirs, in[k][:nOpen*fr.Bytes]); err != nil {
+			return fmt.Errorf("mpc: round %d: from %s: %w", e.rounds, protocol.Role(p), err)
+		}
+		theirs.ScalarMul(theirs, &e.lag[p])
+		opened.Add(opened, theirs)
+		if p == e.next {
+			red := make(fr.Vector, nRed)
+			if err := decode(red, in[k][nOpen*fr.Bytes:]); err != nil {
+				return fmt.Errorf("mpc: round %d: from %s: %w", e.rounds, protocol.Role(p), err)
+			}
+			reduced.Add(reduced, red)
+		}
+	}
+	clear(mine)
+	for _, f := range b.fins {
+		f(opened, reduced)
+	}
+	return nil
+}
+
+// Signed returns the integers that opened values represent, in (-p/2, p/2].
+func Signed(v fr.Vector) []*big.Int {
+	out := make([]*big.Int, len(v))
+	half := new(big.Int).Rsh(fr.Modulus(), 1)
+	for i := range v {
+		x := v[i].BigInt(new(big.Int))
+		if x.Cmp(half) > 0 {
+			x.Sub(x, fr.Modulus())
+		}
+		out[i] = x
+	}
+	return out
+}

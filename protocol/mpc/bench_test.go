@@ -1,0 +1,88 @@
+package mpc
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/triad-mpc/triad/protocol"
+)
+
+// bench3 runs setup once and then body b.N times for the three parties, timing the
+// body only.
+func bench3(b *testing.B, setup func(party int) fr.Vector, body func(ctx context.Context, e *Engine, x fr.Vector) error) {
+	ctx := context.Background()
+	net := protocol.NewMemNetwork()
+	defer net.Close()
+	var engines [3]*Engine
+	var inputs [3]fr.Vector
+	var wg sync.WaitGroup
+	for i, r := range protocol.Roles {
+		wg.Go(func() {
+			e, err := New(ctx, net.Transport(r), rand.Reader)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			engines[i] = e
+			inputs[i] = setup(i)
+		})
+	}
+	wg.Wait()
+	b.ResetTimer()
+	for i := range engines {
+		wg.Go(func() {
+			for range b.N {
+				if err := body(ctx, engines[i], inputs[i]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(engines[0].Rounds())/float64(b.N), "rounds/op")
+	b.ReportMetric(float64(engines[0].BytesSent())/float64(b.N), "bytes/op")
+}
+
+// BenchmarkCompare60x54 is the comparison batch of one lasso iteration with 30
+// features: 60 values of 54 bits, with min.
+func BenchmarkCompare60x54(b *testing.B) {
+	bench3(b, func(int) fr.Vector { return make(fr.Vector, 60) }, func(ctx context.Context, e *Engine, x fr.Vector) error {
+		_, _, err := e.MinZero(ctx, x, 54)
+		return err
+	})
+}
+
+func BenchmarkMulTrunc1000(b *testing.B) {
+	bench3(b, func(int) fr.Vector { return make(fr.Vector, 1000) }, func(ctx context.Context, e *Engine, x fr.Vector) error {
+		_, err := e.MulTrunc(ctx, x, x, 32, 100)
+		return err
+	})
+}
+
+func BenchmarkPreprocess(b *testing.B) {
+	for _, n := range []int{2000, 8000, 32000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			bench3(b, func(int) fr.Vector { return nil }, func(ctx context.Context, e *Engine, _ fr.Vector) error {
+				e.pool = pool{}
+				return e.preprocess(ctx, n, n)
+			})
+		})
+	}
+}
+
+func BenchmarkCompareOnline(b *testing.B) {
+	bench3(b, func(int) fr.Vector { return make(fr.Vector, 60) }, func(ctx context.Context, e *Engine, x fr.Vector) error {
+		b.StopTimer()
+		if err := e.ensure(ctx, 60*54, 60*53); err != nil {
+			return err
+		}
+		b.StartTimer()
+		_, _, err := e.MinZero(ctx, x, 54)
+		return err
+	})
+}

@@ -1,0 +1,280 @@
+// Package mpc is Triad's engine for secure computation among its three parties on
+// degree-1 Shamir shares over BN254's scalar field (see crypto/shamir).
+//
+// Security model: semi-honest parties, honest majority (no two parties collude),
+// private and authenticated channels between every pair (the transport's job).
+// Additions and multiplications by public constants are local. Every interactive step
+// opens only values that are uniformly random or statistically hidden by a mask with
+// κ = 40 extra bits (Kappa), so a single party's view can be simulated from its inputs
+// and outputs; each primitive's doc comment says what it opens.
+//
+// Randomness without a dealer comes from pseudo-random secret sharing (PRSS, Cramer,
+// Damgård and Ishai 2005): for each party t, the other two share an AES key set up by
+// New, and from these keys every party derives, without talking, its shares of random
+// field elements, of random bounded integers and of sharings of zero. A sum of three
+// terms, each unknown to one party, is unknown to every single party.
+//
+// The engine works on vectors. Every operation of a round is batched into one message
+// per peer (see Batch), so a multiplication, an inner product of any length or a
+// matrix-vector product costs one round; a comparison costs three. Numbers are
+// integers embedded in the field (negative ones as p - |x|); fixed point is the
+// caller's convention, with truncation by a power of two (Batch.Trunc) to rescale.
+//
+// An Engine is not safe for concurrent use: the three parties' engines must issue the
+// same operations in the same order.
+package mpc
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/triad-mpc/triad/crypto/shamir"
+	"github.com/triad-mpc/triad/protocol"
+)
+
+// Kappa is the statistical security parameter: a masked value is hidden up to a
+// statistical distance of 2^-Kappa.
+const Kappa = 40
+
+// FieldBits is the number of bits that masked values may use: a value with b bits
+// plus its mask must stay below the field's modulus (about 2^253.6).
+const FieldBits = 253
+
+// Engine runs the MPC protocol for one party.
+type Engine struct {
+	t     protocol.Transport
+	self  int
+	peers [2]int
+	own   *prg          // private randomness
+	pair  [3]*prg       // pair[t], t != self: the key shared with the other party that is not t
+	coef  [3]fr.Element // f_t(x_self) = 1 - x_self/x_t: PRSS weight for set {t}
+	zcoef [3]fr.Element // x_self·f_t(x_self): PRZS weight for degree 2
+	lag   [3]fr.Element // degree-2 Lagrange weights
+	x     [3]fr.Element // evaluation points 1, 2, 3
+
+	// Resharing for Reduce: this party's line through λ·d at 0 takes a PRSS value at
+	// the next party's point; next and prev are the parties (i+1) and (i+2) mod 3.
+	next, prev int
+	grr        [4]fr.Element // weights of d and of the PRSS value at prev's and own point
+
+	rounds int
+	sent   int64
+
+	pool     pool
+	maxBatch int
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithPreprocessing sets the largest number of random bits and multiplication tuples
+// that one preprocessing batch makes for comparisons (default 1<<16). Batches grow
+// from what the first comparison needs up to this size; larger batches cost fewer
+// rounds and more memory.
+func WithPreprocessing(n int) Option {
+	return func(e *Engine) {
+		if n > 0 {
+			e.maxBatch = n
+		}
+	}
+}
+
+// New returns the engine of the party that owns t, after one round in which the
+// parties set up their pairwise PRSS keys. random must be a cryptographically secure
+// source (crypto/rand.Reader); the engine seeds its generators from it.
+func New(ctx context.Context, t protocol.Transport, random io.Reader, opts ...Option) (*Engine, error) {
+	self := t.Self()
+	if !self.Valid() {
+		return nil, fmt.Errorf("mpc: transport of unknown role %v", self)
+	}
+	e := &Engine{t: t, self: int(self), maxBatch: 1 << 16}
+	for _, o := range opts {
+		o(e)
+	}
+	others := self.Others()
+	e.peers = [2]int{int(others[0]), int(others[1])}
+	for i := range e.x {
+		e.x[i].SetUint64(uint64(i + 1))
+	}
+	e.lag = shamir.Degree2Lagrange()
+	for t := range 3 {
+		if t == e.self {
+			continue
+		}
+		// f_t(x) = 1 - x/x_t: 1 at 0, 0 at x_t.
+		var inv fr.Element
+		inv.Inverse(&e.x[t])
+		e.coef[t].Mul(&e.x[e.self], &inv)
+		one := fr.One()
+		e.coef[t].Sub(&one, &e.coef[t])
+		e.zcoef[t].Mul(&e.coef[t], &e.x[e.self])
+	}
+	e.next, e.prev = (e.self+1)%3, (e.self+2)%3
+	// The line g(x) = λd + a·x with g(x_next) = R has a = (R - λd)/x_next, so
+	// g(x) = λd·(1 - x/x_next) + R·x/x_next.
+	var invNext fr.Element
+	invNext.Inverse(&e.x[e.next])
+	for k, pt := range []int{e.prev, e.self} {
+		var r fr.Element
+		r.Mul(&e.x[pt], &invNext)
+		one := fr.One()
+		e.grr[2*k].Sub(&one, &r)
+		e.grr[2*k].Mul(&e.grr[2*k], &e.lag[e.self])
+		e.grr[2*k+1] = r
+	}
+	var err error
+	if e.own, err = seedPRG(random); err != nil {
+		return nil, err
+	}
+	if err := e.setupPRSS(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// setupPRSS gives each pair of parties a key unknown to the third. The key for the set
+// {t} is drawn by the lower-numbered of the two other parties and sent to the higher.
+func (e *Engine) setupPRSS(ctx context.Context) error {
+	out := make(map[protocol.Role][]byte, 2)
+	for _, p := range e.peers {
+		out[protocol.Role(p)] = []byte{setupVersion}
+	}
+	for t := range 3 {
+		if t == e.self {
+			continue
+		}
+		other := 3 - t - e.self // the third index
+		if e.self < other {
+			key := e.own.key()
+			e.pair[t] = newPRG(key)
+			out[protocol.Role(other)] = append(out[protocol.Role(other)], key...)
+			clear(key)
+		}
+	}
+	in, err := protocol.Exchange(ctx, e.t, out)
+	for _, m := range out {
+		clear(m)
+	}
+	if err != nil {
+		return fmt.Errorf("mpc: set up keys: %w", err)
+	}
+	for t := range 3 {
+		if t == e.self {
+			continue
+		}
+		other := 3 - t - e.self
+		if e.self < other {
+			continue
+		}
+		msg := in[protocol.Role(other)]
+		if len(msg) != 1+prgKeySize || msg[0] != setupVersion {
+			return fmt.Errorf("mpc: set up keys: malformed message of %d bytes from %s", len(msg), protocol.Role(other))
+		}
+		e.pair[t] = newPRG(msg[1:])
+		clear(msg)
+	}
+	e.rounds++
+	e.sent += int64(len(out[protocol.Role(e.peers[0])]) + len(out[protocol.Role(e.peers[1])]))
+	return nil
+}
+
+const setupVersion = 1
+
+// Self returns the role of this party.
+func (e *Engine) Self() protocol.Role { return protocol.Role(e.self) }
+
+// Rounds returns the number of communication rounds so far, key setup included.
+func (e *Engine) Rounds() int { return e.rounds }
+
+// BytesSent returns the number of payload bytes this party has sent so far.
+func (e *Engine) BytesSent() int64 { return e.sent }
+
+var errShort = errors.New("short message")
+
+// exchange sends msg[k] to e.peers[k] and returns what each peer sent, splitting
+// payloads larger than protocol.MaxMessage into several messages. Both sides know the
+// length of every payload, so chunks need no framing.
+func (e *Engine) exchange(ctx context.Context, msg [2][]byte, inLen [2]int) ([2][]byte, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	for k, p := range e.peers {
+		go func() {
+			b := msg[k]
+			for first := true; first || len(b) > 0; first = false {
+				n := min(len(b), protocol.MaxMessage)
+				if err := e.t.Send(ctx, protocol.Role(p), b[:n]); err != nil {
+					errc <- fmt.Errorf("send to %s: %w", protocol.Role(p), err)
+					return
+				}
+				b = b[n:]
+			}
+			errc <- nil
+		}()
+	}
+	var in [2][]byte
+	for k, p := range e.peers {
+		var buf []byte
+		for first := true; first || len(buf) < inLen[k]; first = false {
+			m, err := e.t.Recv(ctx, protocol.Role(p))
+			if err != nil {
+				return in, fmt.Errorf("receive from %s: %w", protocol.Role(p), err)
+			}
+			if len(buf)+len(m) > inLen[k] || (len(m) < protocol.MaxMessage && len(buf)+len(m) < inLen[k]) {
+				return in, fmt.Errorf("receive from %s: message of %d bytes where %d remain: %w", protocol.Role(p), len(m), inLen[k]-len(buf), errShort)
+			}
+			if first && len(m) == inLen[k] {
+				buf = m // the whole payload in one message: no copy
+				break
+			}
+			if buf == nil {
+				buf = make([]byte, 0, inLen[k])
+			}
+			buf = append(buf, m...)
+		}
+		in[k] = buf
+	}
+	for range e.peers {
+		if err := <-errc; err != nil {
+			return in, err
+		}
+	}
+	e.rounds++
+	e.sent += int64(len(msg[0]) + len(msg[1]))
+	return in, nil
+}
+
+// Elements travel as their four 64-bit Montgomery limbs, little-endian: 32 bytes,
+// no conversion, and a receiver rejects any limbs that do not encode a value below p.
+
+// encode appends the wire encodings of v to b.
+func encode(b []byte, v fr.Vector) []byte {
+	for i := range v {
+		for j := range 4 {
+			b = binary.LittleEndian.AppendUint64(b, v[i][j])
+		}
+	}
+	return b
+}
+
+// decode parses len(out) elements from b.
+func decode(out fr.Vector, b []byte) error {
+	if len(b) != len(out)*fr.Bytes {
+		return fmt.Errorf("%d bytes for %d elements", len(b), len(out))
+	}
+	for i := range out {
+		var l [4]uint64
+		for j := range l {
+			l[j] = binary.LittleEndian.Uint64(b[fr.Bytes*i+8*j:])
+		}
+		if !belowModulus(&l) {
+			return fmt.Errorf("element %d is not reduced", i)
+		}
+		out[i] = fr.Element(l)
+	}
+	return nil
+}
