@@ -99,7 +99,6 @@ func checkHello(mine, h *wire.Hello, from protocol.Role) error {
 		{"fixed-point fractional bits", h.FracBits, mine.FracBits},
 		{"fixed-point value bits", h.ValueBits, mine.ValueBits},
 		{"kappa", h.Kappa, mine.Kappa},
-		{"case_fold", h.CaseFold, mine.CaseFold},
 		{"alpha", h.Alpha, mine.Alpha},
 		{"max_iter", h.MaxIter, mine.MaxIter},
 		{"tol", h.Tol, mine.Tol},
@@ -107,6 +106,10 @@ func checkHello(mine, h *wire.Hello, from protocol.Role) error {
 		if f.theirs != f.our {
 			return fmt.Errorf("settings differ: %s has %s = %v, this site %v", from, f.name, f.theirs, f.our)
 		}
+	}
+	// Only the controllers hash identifiers, so only they must fold case alike.
+	if mine.Role != protocol.ThirdParty.String() && from != protocol.ThirdParty && h.CaseFold != mine.CaseFold {
+		return fmt.Errorf("settings differ: %s has case_fold = %v, this site %v", from, h.CaseFold, mine.CaseFold)
 	}
 	switch from {
 	case protocol.ThirdParty:
