@@ -32,6 +32,8 @@ func commands() map[string]command {
 	return map[string]command{
 		"version": {"print the version", runVersion},
 		"bench":   {"measure primitives and protocol stages (paillier, join, lasso)", runBench},
+		"init":    {"create a site's identity key and configuration template", runInit},
+		"id":      {"print this site's addresses for the other sites' [peers] tables", runID},
 	}
 }
 

@@ -1,0 +1,99 @@
+package node
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/triad-mpc/triad/protocol"
+)
+
+// A frame on a session stream is a one-byte type, a four-byte big-endian payload
+// length and the payload.
+const frameHeader = 5
+
+// Frame types. Only frameData carries session messages; the others are the
+// stream's own bookkeeping and never reach the protocol.
+const (
+	frameData   byte = 0 // one session message
+	frameHello  byte = 1 // "<protocol id> <role>": first frame each way
+	frameBye    byte = 2 // the sender will send nothing more
+	frameByeAck byte = 3 // the receiver has read everything up to a bye
+)
+
+// maxControl bounds the payload of frames other than frameData.
+const maxControl = 256
+
+// ErrFrameTooLarge reports a message longer than protocol.MaxMessage, refused by the
+// sender before it is written and by the receiver as soon as it reads the header.
+var ErrFrameTooLarge = errors.New("frame exceeds the message size limit")
+
+// writeFrame writes one frame and flushes it to the stream.
+func writeFrame(w *bufio.Writer, typ byte, payload []byte) error {
+	if limit := frameLimit(typ); len(payload) > limit {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, len(payload), limit)
+	}
+	var h [frameHeader]byte
+	h[0] = typ
+	binary.BigEndian.PutUint32(h[1:], uint32(len(payload)))
+	if _, err := w.Write(h[:]); err != nil {
+		return err
+	}
+	if _, err := w.Write(payload); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// readFrame reads one frame. It checks the declared length against the limit for
+// the frame's type before allocating anything, so a peer cannot make the node
+// reserve more than protocol.MaxMessage for one frame. A stream that ends cleanly
+// between frames gives io.EOF; one that ends inside a frame gives
+// io.ErrUnexpectedEOF.
+func readFrame(r io.Reader) (byte, []byte, error) {
+	var h [frameHeader]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, nil, err
+	}
+	typ, n := h[0], binary.BigEndian.Uint32(h[1:])
+	if typ > frameByeAck {
+		return 0, nil, fmt.Errorf("unknown frame type %d", typ)
+	}
+	if limit := frameLimit(typ); uint64(n) > uint64(limit) {
+		return 0, nil, fmt.Errorf("%w: peer announced %d bytes, limit %d", ErrFrameTooLarge, n, limit)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, nil, err
+	}
+	return typ, buf, nil
+}
+
+func frameLimit(typ byte) int {
+	if typ == frameData {
+		return protocol.MaxMessage
+	}
+	return maxControl
+}
+
+// hello is the payload of the first frame each way: the protocol version and the
+// sender's role.
+func hello(r protocol.Role) []byte { return []byte(ProtocolID + " " + r.String()) }
+
+// parseHello checks the version and returns the role a hello names.
+func parseHello(b []byte) (protocol.Role, error) {
+	version, role, ok := strings.Cut(string(b), " ")
+	if !ok {
+		return 0, fmt.Errorf("malformed hello %q", b)
+	}
+	if version != ProtocolID {
+		return 0, fmt.Errorf("peer speaks %q, this node %q", version, ProtocolID)
+	}
+	return protocol.ParseRole(role)
+}
