@@ -150,3 +150,7 @@ func LocalMatVec(rows []fr.Vector, v fr.Vector) fr.Vector {
 	}
 	return out
 }
+
+// Pow2 returns 2^k as a field element, for 0 ≤ k < 254: the fixed-point one at scale
+// 2^k.
+func Pow2(k int) fr.Element { return pow2(k) }
