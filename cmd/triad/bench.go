@@ -10,6 +10,7 @@ import (
 func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	benches := map[string]func(context.Context, []string, io.Writer) error{
 		"paillier": benchPaillier,
+		"lasso":    benchLasso,
 	}
 	if len(args) == 0 {
 		return fmt.Errorf("bench: say what to measure: paillier, join or lasso")

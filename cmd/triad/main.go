@@ -34,6 +34,9 @@ func commands() map[string]command {
 		"bench":   {"measure primitives and protocol stages (paillier, join, lasso)", runBench},
 		"init":    {"create a site's identity key and configuration template", runInit},
 		"id":      {"print this site's addresses for the other sites' [peers] tables", runID},
+		"node":    {"run this site of a session, as its configuration file says", runNode},
+		"run":     {"run all three parties of a session in this process on two CSV files", runRun},
+		"demo":    {"run a whole session on built-in synthetic heart-failure data", runDemo},
 	}
 }
 

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/triad-mpc/triad/actors"
+	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/join"
+)
+
+// result is the content of result.json.
+type result struct {
+	IntersectionSize int                `json:"intersection_size"`
+	RowsDropped      map[string]int     `json:"rows_dropped"`
+	Steps            []stepResult       `json:"steps"`
+	BytesSent        map[string]int64   `json:"bytes_sent"`
+	TotalSeconds     float64            `json:"total_seconds"` // wall time of the session
+	Alpha            float64            `json:"alpha"`
+	Iterations       int                `json:"iterations"`
+	Intercept        float64            `json:"intercept"`
+	Coefficients     map[string]float64 `json:"coefficients"`
+	Features         []string           `json:"features"`
+	Outcome          string             `json:"outcome"`
+	R2               float64            `json:"r2"`
+	Step8            *step8Result       `json:"step8,omitempty"`
+}
+
+// stepResult is one stage: its wall time (the slowest party) and what each party sent.
+type stepResult struct {
+	Name      string           `json:"name"`
+	Steps     string           `json:"steps"`
+	Seconds   float64          `json:"seconds"`
+	BytesSent map[string]int64 `json:"bytes_sent"`
+}
+
+type step8Result struct {
+	Rounds       int              `json:"rounds"`
+	BytesSent    map[string]int64 `json:"bytes_sent"`
+	StatsSeconds float64          `json:"stats_seconds"`
+	SolveSeconds float64          `json:"solve_seconds"`
+}
+
+// buildResult merges the outcomes of the parties this process ran (one for a site, three
+// for an embedded run). dropped holds the rows step 1 removed at each controller run here.
+func buildResult(outs []*actors.Outcome, dropped map[protocol.Role]int, p join.Params) *result {
+	r := &result{RowsDropped: map[string]int{}, BytesSent: map[string]int64{}, Alpha: p.Model.Alpha}
+	for role, n := range dropped {
+		r.RowsDropped[role.String()] = n
+	}
+	index := map[string]int{}
+	for _, o := range outs {
+		r.IntersectionSize = o.IntersectionSize
+		r.Outcome = o.Schema.Outcome
+		for _, s := range o.Steps {
+			i, ok := index[s.Name]
+			if !ok {
+				i = len(r.Steps)
+				index[s.Name] = i
+				r.Steps = append(r.Steps, stepResult{Name: s.Name, Steps: s.Steps, BytesSent: map[string]int64{}})
+			}
+			r.Steps[i].Seconds = max(r.Steps[i].Seconds, s.Seconds)
+			r.Steps[i].BytesSent[o.Role.String()] = s.BytesSent
+			r.BytesSent[o.Role.String()] += s.BytesSent
+		}
+		if m := o.Model; m != nil {
+			if r.Step8 == nil {
+				r.Step8 = &step8Result{BytesSent: map[string]int64{}}
+			}
+			r.Iterations, r.Intercept, r.R2 = m.Iterations, m.Intercept, m.R2
+			r.Coefficients = map[string]float64{}
+			r.Features = nil
+			for i, name := range featureNames(o.Schema) {
+				r.Coefficients[name] = m.Coefficients[i]
+				r.Features = append(r.Features, name)
+			}
+			r.Step8.Rounds = m.Rounds
+			r.Step8.BytesSent[o.Role.String()] = m.BytesSent
+			r.Step8.StatsSeconds = max(r.Step8.StatsSeconds, m.StatsSeconds)
+			r.Step8.SolveSeconds = max(r.Step8.SolveSeconds, m.SolveSeconds)
+			r.BytesSent[o.Role.String()] += m.BytesSent
+		}
+	}
+	return r
+}
+
+// featureNames lists the regression's features: every column but the outcome.
+func featureNames(s join.Schema) []string {
+	var out []string
+	for _, c := range s.Columns {
+		if c != s.Outcome {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same folder, so a
+// reader never sees half a file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

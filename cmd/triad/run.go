@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/triad-mpc/triad/actors"
+	"github.com/triad-mpc/triad/node"
+	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/join"
+)
+
+// modelFlags registers the regression and crypto settings shared by run, demo and node.
+func modelFlags(fs *flag.FlagSet, p *join.Params) {
+	fs.Float64Var(&p.Model.Alpha, "alpha", p.Model.Alpha, "lasso regularisation strength (scikit-learn's alpha)")
+	fs.IntVar(&p.Model.MaxIter, "max-iter", p.Model.MaxIter, "maximum solver iterations")
+	fs.Float64Var(&p.Model.Tol, "tol", p.Model.Tol, "convergence tolerance on the coefficients")
+	fs.IntVar(&p.PaillierBits, "bits", p.PaillierBits, "Paillier modulus size: 2048 or 3072")
+	fs.BoolVar(&p.CaseFold, "case-fold", p.CaseFold, "fold the case of identifiers before matching")
+}
+
+func runRun(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	a := fs.String("controller-a", "", "controller A's CSV file (the hospital)")
+	b := fs.String("controller-b", "", "controller B's CSV file (the insurer)")
+	id := fs.String("id", "", "identifier column, present in both files")
+	outcome := fs.String("outcome", "", "column to predict, present in one of the files")
+	out := fs.String("out", "triad-out", "folder for result.json and the disclosure logs")
+	p := join.DefaultParams()
+	modelFlags(fs, &p)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: triad run --controller-a A.csv --controller-b B.csv --id COLUMN --outcome COLUMN [--out DIR] [--alpha A] [--max-iter N] [--tol T]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *a == "" || *b == "" || *id == "" || *outcome == "" {
+		fs.Usage()
+		return errors.New("run: --controller-a, --controller-b, --id and --outcome are required")
+	}
+	res, err := runEmbedded(ctx, embedded{fileA: *a, fileB: *b, id: *id, outcome: *outcome, out: *out, params: p})
+	if err != nil {
+		return err
+	}
+	return printSummary(stdout, res, *out)
+}
+
+// embedded is a whole session with all three parties in this process, on loopback libp2p.
+type embedded struct {
+	fileA, fileB string
+	id, outcome  string
+	out          string
+	params       join.Params
+	joinOnly     bool
+}
+
+// runEmbedded reads both files, starts three libp2p hosts on loopback with fresh keys,
+// runs the protocol and writes result.json and the three disclosure logs into out.
+func runEmbedded(ctx context.Context, e embedded) (*result, error) {
+	if err := e.params.Validate(); err != nil {
+		return nil, err
+	}
+	tables, err := readControllers(e)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(e.out, 0o755); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	nodes, err := node.Loopback(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start loopback peers: %w", err)
+	}
+	defer func() {
+		for _, n := range nodes {
+			n.Close()
+		}
+	}()
+	logs := make([]*disclosureFile, 3)
+	for _, r := range protocol.Roles {
+		if logs[r], err = openDisclosure(e.out, r); err != nil {
+			return nil, err
+		}
+	}
+	dropped := map[protocol.Role]int{}
+	for r, t := range tables {
+		dropped[r] = t.Dropped()
+	}
+	outs := make([]*actors.Outcome, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for _, r := range protocol.Roles {
+		wg.Go(func() {
+			t, err := nodes[r].Transport(ctx)
+			if err != nil {
+				errs[r] = err
+				return
+			}
+			outs[r], errs[r] = actors.Run(ctx, actors.Config{
+				Transport: t, Params: e.params, Table: tables[r], Disclosure: logs[r].log,
+				Peers: peerStats(nodes[r]), JoinOnly: e.joinOnly,
+			}, nil)
+		})
+	}
+	wg.Wait()
+	for _, l := range logs {
+		if err := l.close(); err != nil && errs[0] == nil {
+			errs[0] = err
+		}
+	}
+	if err := errors.Join(firstErrors(errs)...); err != nil {
+		return nil, err
+	}
+	res := buildResult(outs, dropped, e.params)
+	res.TotalSeconds = time.Since(start).Seconds()
+	if err := writeJSON(filepath.Join(e.out, "result.json"), res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// firstErrors keeps the errors that are not just echoes of another party's abort.
+func firstErrors(errs []error) []error {
+	var own, echoes []error
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		err = fmt.Errorf("%s: %w", protocol.Role(i), err)
+		var ab *join.AbortedError
+		if errors.As(err, &ab) {
+			echoes = append(echoes, err)
+		} else {
+			own = append(own, err)
+		}
+	}
+	if len(own) > 0 {
+		return own
+	}
+	return echoes
+}
+
+// readControllers reads both controllers' files; the outcome goes to whichever holds it.
+func readControllers(e embedded) (map[protocol.Role]*join.Table, error) {
+	files := map[protocol.Role]string{protocol.ControllerA: e.fileA, protocol.ControllerB: e.fileB}
+	holder := map[protocol.Role]bool{}
+	for r, f := range files {
+		h, err := readHeader(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range h {
+			if c == e.outcome {
+				holder[r] = true
+			}
+		}
+	}
+	switch {
+	case holder[protocol.ControllerA] && holder[protocol.ControllerB]:
+		return nil, fmt.Errorf("outcome column %q is in both %s and %s: it must be in one", e.outcome, e.fileA, e.fileB)
+	case !holder[protocol.ControllerA] && !holder[protocol.ControllerB]:
+		return nil, fmt.Errorf("outcome column %q is in neither %s nor %s", e.outcome, e.fileA, e.fileB)
+	}
+	tables := map[protocol.Role]*join.Table{}
+	for r, f := range files {
+		spec := join.Spec{IDColumn: e.id, CaseFold: e.params.CaseFold, Fixed: e.params.Fixed}
+		if holder[r] {
+			spec.Outcome = e.outcome
+		}
+		t, err := join.ReadFile(f, spec)
+		if err != nil {
+			return nil, err
+		}
+		tables[r] = t
+	}
+	return tables, nil
+}
+
+func readHeader(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h, err := csv.NewReader(f).Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: header: %w", path, err)
+	}
+	for i := range h {
+		h[i] = strings.TrimSpace(h[i])
+	}
+	return h, nil
+}
+
+// peerStats adapts a node's link statistics for the peer actors.
+func peerStats(n *node.Node) func() map[protocol.Role]actors.PeerStats {
+	return func() map[protocol.Role]actors.PeerStats {
+		st := n.Stats()
+		out := map[protocol.Role]actors.PeerStats{}
+		for r, p := range st.Peers {
+			ev := "link " + p.State.String()
+			if p.Error != "" {
+				ev += ": " + p.Error
+			}
+			out[r] = actors.PeerStats{Connected: p.Connected, BytesSent: p.BytesSent, BytesRecv: p.BytesReceived, Event: ev}
+		}
+		return out
+	}
+}
+
+// disclosureFile is a party's disclosure log on disk, written as the session goes.
+type disclosureFile struct {
+	f   *os.File
+	log *protocol.Disclosure
+}
+
+func openDisclosure(dir string, r protocol.Role) (*disclosureFile, error) {
+	path := filepath.Join(dir, "disclosure-"+r.String()+".jsonl")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &disclosureFile{f: f, log: protocol.NewDisclosure(r, f)}, nil
+}
+
+func (d *disclosureFile) close() error { return d.f.Close() }
+
+// printSummary prints the model and where the files are.
+func printSummary(w io.Writer, r *result, out string) error {
+	fmt.Fprintf(w, "intersection: %d rows; dropped: %v\n", r.IntersectionSize, r.RowsDropped)
+	if r.Step8 != nil {
+		fmt.Fprintf(w, "lasso (alpha %g): %d iterations, R² %.6f, intercept %.6g\n", r.Alpha, r.Iterations, r.R2, r.Intercept)
+		for _, f := range r.Features {
+			fmt.Fprintf(w, "  %-24s %14.6g\n", f, r.Coefficients[f])
+		}
+	}
+	fmt.Fprintf(w, "total %.1fs; results in %s\n", r.TotalSeconds, filepath.Join(out, "result.json"))
+	return nil
+}
