@@ -291,7 +291,9 @@ func (g *regressionActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		g.parent = c.Parent()
-		s.reg.set(path, "regression", func(a *ActorState) { a.Status, a.Steps, a.LastEvent = "running", "8", "computing sufficient statistics" })
+		s.reg.set(path, "regression", func(a *ActorState) {
+			a.Status, a.Steps, a.LastEvent = "running", "8", "computing sufficient statistics"
+		})
 		self, system := c.Self(), c.ActorSystem()
 		go func() {
 			err := g.prepare()

@@ -82,15 +82,15 @@ func (p *Party) encrypt(ctx context.Context) error {
 		return err
 	}
 	pk := p.pk[p.role]
-	pool, err := paillier.NewRandomness(ctx, pk, p.random)
+	t := p.table
+	offset := p.offset()
+	per := p.layout.Ciphertexts(len(t.Columns))
+	pool, err := paillier.NewRandomness(ctx, pk, p.random, paillier.WithLimit(len(t.Rows)*per))
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 
-	t := p.table
-	offset := p.offset()
-	per := p.layout.Ciphertexts(len(t.Columns))
 	size := pk.CiphertextSize()
 	batch := max(1, batchBytes/(32+per*size))
 	for lo := 0; lo < len(t.Rows) || lo == 0; lo += batch {
@@ -253,7 +253,7 @@ func (p *Party) maskBatches(ctx context.Context) func() (*wire.Envelope, bool, e
 	return func() (*wire.Envelope, bool, error) {
 		if pool == nil {
 			var err error
-			if pool, err = paillier.NewRandomness(ctx, pk, p.random); err != nil {
+			if pool, err = paillier.NewRandomness(ctx, pk, p.random, paillier.WithLimit(p.rows*per)); err != nil {
 				return nil, false, err
 			}
 		}

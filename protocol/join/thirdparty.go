@@ -146,12 +146,12 @@ func (p *Party) blindAdd(ctx context.Context) error {
 
 func (p *Party) blindAddFor(ctx context.Context, owner, maskFrom protocol.Role, rows [][]*paillier.Ciphertext) error {
 	pk := p.pk[owner]
-	pool, err := paillier.NewRandomness(ctx, pk, p.random)
+	per := p.layout.Ciphertexts(len(p.columnsOf(owner)))
+	pool, err := paillier.NewRandomness(ctx, pk, p.random, paillier.WithLimit(len(rows)*per))
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	per := p.layout.Ciphertexts(len(p.columnsOf(owner)))
 	row := 0
 	for {
 		m, err := expect(ctx, &p.link, maskFrom, (*wire.Envelope).GetCiphertexts, "encrypted masks")
