@@ -19,6 +19,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	overlap := fs.Float64("overlap", 0.7, "share of the hospital's patients the insurer also has")
 	out := fs.String("out", "triad-out", "folder for the synthetic CSVs, result.json and the disclosure logs")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic data (not of any cryptographic randomness)")
+	dataOnly := fs.Bool("data-only", false, "write the synthetic CSV files and stop")
 	p := join.DefaultParams()
 	p.Model.Alpha = 0.05
 	modelFlags(fs, &p)
@@ -36,6 +37,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("demo data: %w", err)
 	}
 	fmt.Fprintf(stdout, "synthetic data: %s (hospital), %s (insurer), %d patients each, %.0f%% overlap\n", fileA, fileB, *rows, 100**overlap)
+	if *dataOnly {
+		return nil
+	}
 	e := embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: *out, params: p}
 	res, err := runEmbedded(ctx, e)
 	if err != nil {
