@@ -84,7 +84,7 @@ func Run(ctx context.Context, cfg Config, reg *Registry) (*Outcome, error) {
 		return nil, err
 	}
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(logging.SlogHandler()).With("system", role.String())
+		return slog.New(quiet{logging.SlogHandler()}).With("system", role.String())
 	}))
 	defer system.Shutdown()
 
@@ -403,3 +403,14 @@ func (g *regressionActor) record(res lasso.Result) error {
 	}
 	return nil
 }
+
+// quiet passes on only warnings and errors of the actor system's own logging (it
+// announces every system start at info level).
+type quiet struct{ slog.Handler }
+
+func (q quiet) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
+}
+
+func (q quiet) WithAttrs(attrs []slog.Attr) slog.Handler { return quiet{q.Handler.WithAttrs(attrs)} }
+func (q quiet) WithGroup(name string) slog.Handler       { return quiet{q.Handler.WithGroup(name)} }

@@ -60,7 +60,7 @@ func DefaultParams() Params {
 		Fixed:        fixedpoint.Params{Frac: 24, Bits: 64},
 		Kappa:        40,
 		CaseFold:     true,
-		Model:        Model{Alpha: 0.1, MaxIter: 5000, Tol: 1e-6},
+		Model:        Model{Alpha: 0.1, MaxIter: 5000, Tol: 1e-8},
 	}
 }
 
