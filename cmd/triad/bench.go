@@ -10,6 +10,7 @@ import (
 func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	benches := map[string]func(context.Context, []string, io.Writer) error{
 		"paillier": benchPaillier,
+		"join":     benchJoin,
 		"lasso":    benchLasso,
 	}
 	if len(args) == 0 {

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/triad-mpc/triad/protocol"
+)
+
+// benchJoinReport is what "triad bench join --json" prints.
+type benchJoinReport struct {
+	Rows             int              `json:"rows"`
+	FeaturesA        int              `json:"features_a"`
+	FeaturesB        int              `json:"features_b"`
+	Overlap          float64          `json:"overlap"`
+	PaillierBits     int              `json:"paillier_bits"`
+	IntersectionSize int              `json:"intersection_size"`
+	TotalSeconds     float64          `json:"total_seconds"`
+	Steps            []stepResult     `json:"steps"`
+	PeakRSSBytes     map[string]int64 `json:"peak_rss_bytes"`
+}
+
+// benchJoin measures steps 1–7 with the three parties as separate "triad node"
+// processes on loopback, so that each party's time, traffic and peak memory are its own.
+func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench join", flag.ContinueOnError)
+	rows := fs.Int("rows", 5000, "rows per controller")
+	fa := fs.Int("features-a", 15, "feature columns at controller A (which also holds the outcome)")
+	fb := fs.Int("features-b", 15, "feature columns at controller B")
+	overlap := fs.Float64("overlap", 0.7, "share of A's rows that B also has")
+	bits := fs.Int("bits", 2048, "Paillier modulus size")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	keep := fs.String("keep", "", "keep the sites' folders and logs here instead of a temporary folder")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rows < 1 || *fa < 1 || *fb < 1 || *overlap < 0 || *overlap > 1 {
+		return errors.New("bench join: want --rows, --features-a, --features-b ≥ 1 and 0 ≤ --overlap ≤ 1")
+	}
+	dir := *keep
+	if dir == "" {
+		d, err := os.MkdirTemp("", "triad-bench-join-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: *rows, Overlap: *overlap, Minimal: true, ExtraA: *fa, ExtraB: *fb, Seed: 7})
+	if err != nil {
+		return err
+	}
+	cfgs, err := benchSites(dir, *bits, map[protocol.Role][2]string{
+		protocol.ControllerA: {fileA, "hospital_days"},
+		protocol.ControllerB: {fileB, ""},
+	})
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var cmds [3]*exec.Cmd
+	for _, r := range protocol.Roles {
+		logf, err := os.Create(filepath.Join(dir, r.String()+".log"))
+		if err != nil {
+			return err
+		}
+		defer logf.Close()
+		cmds[r] = exec.CommandContext(ctx, exe, "node", "--config", cfgs[r], "--join-only")
+		cmds[r].Stdout, cmds[r].Stderr = logf, logf
+		if err := cmds[r].Start(); err != nil {
+			return err
+		}
+	}
+	var errs []error
+	for _, r := range protocol.Roles {
+		if err := cmds[r].Wait(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w (log: %s)", r, err, filepath.Join(dir, r.String()+".log")))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("bench join: %w", err)
+	}
+	rep := benchJoinReport{Rows: *rows, FeaturesA: *fa, FeaturesB: *fb, Overlap: *overlap, PaillierBits: *bits,
+		PeakRSSBytes: map[string]int64{}}
+	index := map[string]int{}
+	for _, r := range protocol.Roles {
+		if ru, ok := cmds[r].ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rep.PeakRSSBytes[r.String()] = ru.Maxrss * 1024
+		}
+		var res result
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(cfgs[r]), "out", "result.json"))
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &res); err != nil {
+			return err
+		}
+		rep.IntersectionSize = res.IntersectionSize
+		rep.TotalSeconds = max(rep.TotalSeconds, res.TotalSeconds)
+		for _, s := range res.Steps {
+			i, ok := index[s.Name]
+			if !ok {
+				i = len(rep.Steps)
+				index[s.Name] = i
+				rep.Steps = append(rep.Steps, stepResult{Name: s.Name, Steps: s.Steps, BytesSent: map[string]int64{}})
+			}
+			rep.Steps[i].Seconds = max(rep.Steps[i].Seconds, s.Seconds)
+			for k, v := range s.BytesSent {
+				rep.Steps[i].BytesSent[k] = v
+			}
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(stdout, "steps 1–7: %d rows per controller, %d+%d features, %d matched, %d-bit Paillier, three processes\n",
+		rep.Rows, rep.FeaturesA, rep.FeaturesB, rep.IntersectionSize, rep.PaillierBits)
+	fmt.Fprintf(stdout, "%-13s %-5s %9s %14s %14s %14s\n", "stage", "steps", "seconds", "sent by A", "sent by B", "sent by 3rd")
+	for _, s := range rep.Steps {
+		fmt.Fprintf(stdout, "%-13s %-5s %9.2f %14d %14d %14d\n", s.Name, s.Steps, s.Seconds,
+			s.BytesSent["controller-a"], s.BytesSent["controller-b"], s.BytesSent["third-party"])
+	}
+	fmt.Fprintf(stdout, "total %.2fs; peak RSS A %d MiB, B %d MiB, third party %d MiB\n", rep.TotalSeconds,
+		rep.PeakRSSBytes["controller-a"]>>20, rep.PeakRSSBytes["controller-b"]>>20, rep.PeakRSSBytes["third-party"]>>20)
+	return nil
+}
+
+// benchSites writes three sites' keys and configurations under dir, wired to each other
+// on loopback ports, and returns the configuration paths by role. data gives each
+// controller's file and outcome column.
+func benchSites(dir string, bits int, data map[protocol.Role][2]string) ([3]string, error) {
+	var paths [3]string
+	var addrs [3]string
+	for _, r := range protocol.Roles {
+		port, err := freePort()
+		if err != nil {
+			return paths, err
+		}
+		listen := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)
+		site := filepath.Join(dir, r.String())
+		id, err := initSite(site, r, []string{listen}, true)
+		if err != nil {
+			return paths, err
+		}
+		paths[r] = filepath.Join(site, configFileName)
+		addrs[r] = fmt.Sprintf("%s/p2p/%s", listen, id)
+	}
+	for _, r := range protocol.Roles {
+		b, err := os.ReadFile(paths[r])
+		if err != nil {
+			return paths, err
+		}
+		var out []string
+		for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+			switch {
+			case strings.HasPrefix(line, "file = "):
+				line = "file = " + tomlString(data[r][0])
+			case strings.HasPrefix(line, "id_column = "):
+				line = `id_column = "patient_id"`
+			case strings.HasPrefix(line, "outcome = "):
+				line = "outcome = " + tomlString(data[r][1])
+			case strings.HasPrefix(line, "paillier_bits = "):
+				line = fmt.Sprintf("paillier_bits = %d", bits)
+			}
+			out = append(out, line)
+		}
+		for _, o := range r.Others() {
+			out = append(out, fmt.Sprintf("%s = %s", o, tomlString(addrs[o])))
+		}
+		if err := os.WriteFile(paths[r], []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
+			return paths, err
+		}
+	}
+	return paths, nil
+}
+
+// freePort asks the system for a free TCP port on loopback.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
