@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	logging "github.com/ipfs/go-log/v2"
+
+	"github.com/triad-mpc/triad/protocol/join"
+)
+
+// TestLogsHoldNoData runs a whole session with every logger at debug level and checks
+// that no identifier and no attribute value of either file reaches the log, and no
+// identifier reaches a disclosure log.
+func TestLogsHoldNoData(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "triad.log")
+	saved := logging.GetConfig()
+	logging.SetupLogging(logging.Config{Format: logging.JSONOutput, Level: logging.LevelDebug, File: logPath})
+	defer logging.SetupLogging(saved)
+
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 120, Overlap: 0.6, Missing: 0.02, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := join.DefaultParams()
+	p.PaillierBits = 1024
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out := filepath.Join(dir, "out")
+	if _, err := runEmbedded(ctx, embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: out, params: p}); err != nil {
+		t.Fatal(err)
+	}
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(logs, []byte("session finished")) {
+		t.Fatalf("the debug log does not show the session (%d bytes): the test would prove nothing", len(logs))
+	}
+	var disclosures []byte
+	for _, r := range []string{"controller-a", "controller-b", "third-party"} {
+		b, err := os.ReadFile(filepath.Join(out, "disclosure-"+r+".jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		disclosures = append(disclosures, b...)
+	}
+	for _, f := range []string{fileA, fileB} {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(fh).ReadAll()
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range recs[1:] {
+			if bytes.Contains(logs, []byte(rec[0])) || bytes.Contains(disclosures, []byte(rec[0])) {
+				t.Fatalf("identifier %s of %s reached a log", rec[0], f)
+			}
+			for _, v := range rec[1:] {
+				// Short values ("1", "72") occur in any log; longer ones are specific.
+				if len(v) >= 6 && bytes.Contains(logs, []byte(v)) {
+					t.Fatalf("value %s of %s reached the log", v, f)
+				}
+			}
+		}
+	}
+}
