@@ -99,8 +99,8 @@ type Result struct {
 
 // Bounds of the fixed-point solver, in bits above the binary point.
 const (
-	coefBits    = 22 // standardised coefficients and FISTA iterates: |u| < 2^22
-	penaltyBits = 20 // per-feature penalties are capped at 2^20 (beyond it, u_i = 0 anyway)
+	coefBits    = 16 // standardised coefficients and FISTA iterates: |u| < 2^16
+	penaltyBits = 14 // per-feature penalties are capped at 2^14 (beyond it, u_i = 0 anyway)
 	ratioBits   = 48 // σ_y/σ_i < 2^48
 )
 

@@ -21,12 +21,12 @@ import (
 //
 // A Batch is used once.
 type Batch struct {
-	e    *Engine
-	open fr.Vector // shares to open, of degree at most 2
-	red  fr.Vector // degree-2 shares to reduce to degree 1
-	fins []func(opened, reduced fr.Vector)
-	err  error
-	ran  bool
+	e           *Engine
+	open, red   []fr.Vector // shares to open (degree ≤ 2) and to reduce, in parts
+	nOpen, nRed int
+	fins        []func(opened, reduced fr.Vector)
+	err         error
+	ran         bool
 }
 
 // Pending is the result of an operation in a Batch, available once the Batch has run.
@@ -58,12 +58,11 @@ func (b *Batch) fail(err error) *Pending {
 // each party adds its share of a random degree-2 sharing of zero, so the shares
 // reveal the values and nothing else about the polynomials.
 func (b *Batch) Open(x fr.Vector) *Pending {
-	off := len(b.open)
-	b.open = append(b.open, x...)
+	off := b.nOpen
+	b.open, b.nOpen = append(b.open, x), b.nOpen+len(x)
 	p := &Pending{}
 	b.fins = append(b.fins, func(opened, _ fr.Vector) {
-		p.v = append(fr.Vector(nil), opened[off:off+len(x)]...)
-		p.ready = true
+		p.v, p.ready = opened[off:off+len(x):off+len(x)], true
 	})
 	return p
 }
@@ -75,12 +74,11 @@ func (b *Batch) Open(x fr.Vector) *Pending {
 // the third party is sent: one element per value. Each point a party learns is
 // uniform: the other point of the line is unknown to it.
 func (b *Batch) Reduce(d fr.Vector) *Pending {
-	off := len(b.red)
-	b.red = append(b.red, d...)
+	off := b.nRed
+	b.red, b.nRed = append(b.red, d), b.nRed+len(d)
 	p := &Pending{}
 	b.fins = append(b.fins, func(_, reduced fr.Vector) {
-		p.v = append(fr.Vector(nil), reduced[off:off+len(d)]...)
-		p.ready = true
+		p.v, p.ready = reduced[off:off+len(d):off+len(d)], true
 	})
 	return p
 }
@@ -123,8 +121,8 @@ func (b *Batch) Trunc(d fr.Vector, shift, bits int) *Pending {
 		masked[i].Add(&masked[i], &offset)
 	}
 	clear(lo)
-	off := len(b.open)
-	b.open = append(b.open, masked...)
+	off := b.nOpen
+	b.open, b.nOpen = append(b.open, masked), b.nOpen+n
 	// The opened value is c = d + 2^(bits-1) + 2^shift·hi + lo with lo < 3·2^shift, so
 	// floor(c/2^shift) - hi - 2^(bits-1-shift) = floor(d/2^shift + lo/2^shift), which
 	// exceeds d/2^shift by 1 - 2^-shift on average: subtract 1.
@@ -164,48 +162,39 @@ func (b *Batch) Run(ctx context.Context) error {
 		return b.err
 	}
 	e := b.e
-	nOpen, nRed := len(b.open), len(b.red)
+	nOpen, nRed := b.nOpen, b.nRed
 	if nOpen+nRed == 0 {
 		for _, f := range b.fins {
 			f(nil, nil)
 		}
 		return nil
 	}
-	// Openings, hidden by a sharing of zero, go to both peers.
-	mine := e.zeroShares(nOpen)
-	mine.Add(mine, b.open)
-	// Reductions: own point and prev's point of the line through λ·d whose value at
-	// next's point is the PRSS value shared with next.
-	atNext := make(fr.Vector, nRed)
-	e.pair[e.prev].field(atNext)
-	toPrev := make(fr.Vector, nRed)
-	ownRed := make(fr.Vector, nRed)
-	tmp := make(fr.Vector, nRed)
-	toPrev.ScalarMul(b.red, &e.grr[0])
-	tmp.ScalarMul(atNext, &e.grr[1])
-	toPrev.Add(toPrev, tmp)
-	ownRed.ScalarMul(b.red, &e.grr[2])
-	tmp.ScalarMul(atNext, &e.grr[3])
-	ownRed.Add(ownRed, tmp)
-	clear(atNext)
-	// What prev put on its line at this party's point, from the key shared with prev.
-	fromPrev := tmp
+	// Openings: weighted and masked shares go to both peers.
+	mine := e.maskedOpen(b.open, nOpen)
+	// Reductions: the line g through (0, λ·d) and (x_next, R), with R drawn from the
+	// key shared with next, has slope a = (R - λd)/x_next; prev gets g(x_prev) and
+	// this party keeps g(x_self).
+	toPrev, own := e.reshare(b.red, nRed)
+	// What prev put on its line at this party's point comes from the key shared
+	// with prev.
+	fromPrev := make(fr.Vector, nRed)
 	e.pair[e.next].field(fromPrev)
-	ownRed.Add(ownRed, fromPrev)
+	own.Add(own, fromPrev)
 	clear(fromPrev)
 
 	var msg [2][]byte
 	var inLen [2]int
 	for k, p := range e.peers {
-		buf := encode(make([]byte, 0, (nOpen+nRed)*fr.Bytes), mine)
 		inLen[k] = nOpen * fr.Bytes
 		switch p {
 		case e.prev:
-			buf = encode(buf, toPrev)
+			msg[k] = make([]byte, (nOpen+nRed)*fr.Bytes)
+			encode(msg[k][nOpen*fr.Bytes:], toPrev)
 		case e.next:
+			msg[k] = make([]byte, nOpen*fr.Bytes)
 			inLen[k] += nRed * fr.Bytes // next sends its reductions to this party
 		}
-		msg[k] = buf
+		encode(msg[k], mine)
 	}
 	clear(toPrev)
 	in, err := e.exchange(ctx, msg, inLen)
@@ -215,28 +204,58 @@ func (b *Batch) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mpc: round %d: %w", e.rounds+1, err)
 	}
-	opened := scaled(mine, &e.lag[e.self])
-	reduced := ownRed
-	theirs := make(fr.Vector, nOpen)
+	opened := mine
+	theirs := make(fr.Vector, max(nOpen, nRed))
 	for k, p := range e.peers {
-		if err := decode(theirs, in[k][:nOpen*fr.Bytes]); err != nil {
+		if err := decode(theirs[:nOpen], in[k][:nOpen*fr.Bytes]); err != nil {
 			return fmt.Errorf("mpc: round %d: from %s: %w", e.rounds, protocol.Role(p), err)
 		}
-		theirs.ScalarMul(theirs, &e.lag[p])
-		opened.Add(opened, theirs)
+		opened.Add(opened, theirs[:nOpen])
 		if p == e.next {
-			red := make(fr.Vector, nRed)
-			if err := decode(red, in[k][nOpen*fr.Bytes:]); err != nil {
+			if err := decode(theirs[:nRed], in[k][nOpen*fr.Bytes:]); err != nil {
 				return fmt.Errorf("mpc: round %d: from %s: %w", e.rounds, protocol.Role(p), err)
 			}
-			reduced.Add(reduced, red)
+			own.Add(own, theirs[:nRed])
 		}
 	}
-	clear(mine)
 	for _, f := range b.fins {
-		f(opened, reduced)
+		f(opened, own)
 	}
 	return nil
+}
+
+// reshare returns the points of this party's fresh lines for the degree-2 shares d:
+// the one it sends to prev and its own.
+func (e *Engine) reshare(d []fr.Vector, n int) (toPrev, own fr.Vector) {
+	lam := e.lagWeighted(d, n)
+	a := make(fr.Vector, n)
+	e.pair[e.prev].field(a) // R = g(x_next)
+	a.Sub(a, lam)
+	if e.next != 0 { // x_next = 1 needs no division
+		a.ScalarMul(a, &e.invNext)
+	}
+	// g(x) = λd + x·a for x in {1, 2, 3}.
+	at := func(x int) fr.Vector {
+		out := make(fr.Vector, n)
+		for i := range out {
+			switch x {
+			case 1:
+				out[i].Add(&lam[i], &a[i])
+			case 2:
+				out[i].Double(&a[i])
+				out[i].Add(&out[i], &lam[i])
+			case 3:
+				out[i].Double(&a[i])
+				out[i].Add(&out[i], &a[i])
+				out[i].Add(&out[i], &lam[i])
+			}
+		}
+		return out
+	}
+	toPrev, own = at(e.prev+1), at(e.self+1)
+	clear(a)
+	clear(lam)
+	return toPrev, own
 }
 
 // Signed returns the integers that opened values represent, in (-p/2, p/2].

@@ -32,7 +32,6 @@ import (
 	"io"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/triad-mpc/triad/crypto/shamir"
 	"github.com/triad-mpc/triad/protocol"
 )
 
@@ -52,14 +51,14 @@ type Engine struct {
 	own   *prg          // private randomness
 	pair  [3]*prg       // pair[t], t != self: the key shared with the other party that is not t
 	coef  [3]fr.Element // f_t(x_self) = 1 - x_self/x_t: PRSS weight for set {t}
-	zcoef [3]fr.Element // x_self·f_t(x_self): PRZS weight for degree 2
-	lag   [3]fr.Element // degree-2 Lagrange weights
-	x     [3]fr.Element // evaluation points 1, 2, 3
+	// randCoef[t] is coef[t] divided by the weight of the lower-numbered party that
+	// knows r_t: 1 for that party.
+	randCoef [3]fr.Element
+	x        [3]fr.Element // evaluation points 1, 2, 3
 
-	// Resharing for Reduce: this party's line through λ·d at 0 takes a PRSS value at
-	// the next party's point; next and prev are the parties (i+1) and (i+2) mod 3.
+	// next and prev are the parties (i+1) and (i+2) mod 3; invNext is 1/x_next.
 	next, prev int
-	grr        [4]fr.Element // weights of d and of the PRSS value at prev's and own point
+	invNext    fr.Element
 
 	rounds int
 	sent   int64
@@ -72,7 +71,7 @@ type Engine struct {
 type Option func(*Engine)
 
 // WithPreprocessing sets the largest number of random bits and multiplication tuples
-// that one preprocessing batch makes for comparisons (default 1<<16). Batches grow
+// that one preprocessing batch makes for comparisons (default 1<<14). Batches grow
 // from what the first comparison needs up to this size; larger batches cost fewer
 // rounds and more memory.
 func WithPreprocessing(n int) Option {
@@ -91,7 +90,7 @@ func New(ctx context.Context, t protocol.Transport, random io.Reader, opts ...Op
 	if !self.Valid() {
 		return nil, fmt.Errorf("mpc: transport of unknown role %v", self)
 	}
-	e := &Engine{t: t, self: int(self), maxBatch: 1 << 16}
+	e := &Engine{t: t, self: int(self), maxBatch: 1 << 14}
 	for _, o := range opts {
 		o(e)
 	}
@@ -100,7 +99,6 @@ func New(ctx context.Context, t protocol.Transport, random io.Reader, opts ...Op
 	for i := range e.x {
 		e.x[i].SetUint64(uint64(i + 1))
 	}
-	e.lag = shamir.Degree2Lagrange()
 	for t := range 3 {
 		if t == e.self {
 			continue
@@ -111,21 +109,22 @@ func New(ctx context.Context, t protocol.Transport, random io.Reader, opts ...Op
 		e.coef[t].Mul(&e.x[e.self], &inv)
 		one := fr.One()
 		e.coef[t].Sub(&one, &e.coef[t])
-		e.zcoef[t].Mul(&e.coef[t], &e.x[e.self])
+	}
+	for t := range 3 {
+		if t == e.self {
+			continue
+		}
+		low := min(3-t-e.self, e.self) // the lower of the two parties other than t
+		var w fr.Element               // f_t(x_low)
+		w.Inverse(&e.x[t])
+		w.Mul(&w, &e.x[low])
+		one := fr.One()
+		w.Sub(&one, &w)
+		w.Inverse(&w)
+		e.randCoef[t].Mul(&e.coef[t], &w)
 	}
 	e.next, e.prev = (e.self+1)%3, (e.self+2)%3
-	// The line g(x) = λd + a·x with g(x_next) = R has a = (R - λd)/x_next, so
-	// g(x) = λd·(1 - x/x_next) + R·x/x_next.
-	var invNext fr.Element
-	invNext.Inverse(&e.x[e.next])
-	for k, pt := range []int{e.prev, e.self} {
-		var r fr.Element
-		r.Mul(&e.x[pt], &invNext)
-		one := fr.One()
-		e.grr[2*k].Sub(&one, &r)
-		e.grr[2*k].Mul(&e.grr[2*k], &e.lag[e.self])
-		e.grr[2*k+1] = r
-	}
+	e.invNext.Inverse(&e.x[e.next])
 	var err error
 	if e.own, err = seedPRG(random); err != nil {
 		return nil, err
@@ -251,14 +250,16 @@ func (e *Engine) exchange(ctx context.Context, msg [2][]byte, inLen [2]int) ([2]
 // Elements travel as their four 64-bit Montgomery limbs, little-endian: 32 bytes,
 // no conversion, and a receiver rejects any limbs that do not encode a value below p.
 
-// encode appends the wire encodings of v to b.
-func encode(b []byte, v fr.Vector) []byte {
+// encode writes the wire encodings of v at the start of b.
+func encode(b []byte, v fr.Vector) {
+	b = b[:len(v)*fr.Bytes]
 	for i := range v {
-		for j := range 4 {
-			b = binary.LittleEndian.AppendUint64(b, v[i][j])
-		}
+		w := b[fr.Bytes*i : fr.Bytes*(i+1)]
+		binary.LittleEndian.PutUint64(w[0:], v[i][0])
+		binary.LittleEndian.PutUint64(w[8:], v[i][1])
+		binary.LittleEndian.PutUint64(w[16:], v[i][2])
+		binary.LittleEndian.PutUint64(w[24:], v[i][3])
 	}
-	return b
 }
 
 // decode parses len(out) elements from b.
@@ -267,9 +268,10 @@ func decode(out fr.Vector, b []byte) error {
 		return fmt.Errorf("%d bytes for %d elements", len(b), len(out))
 	}
 	for i := range out {
-		var l [4]uint64
-		for j := range l {
-			l[j] = binary.LittleEndian.Uint64(b[fr.Bytes*i+8*j:])
+		w := b[fr.Bytes*i : fr.Bytes*(i+1)]
+		l := [4]uint64{
+			binary.LittleEndian.Uint64(w[0:]), binary.LittleEndian.Uint64(w[8:]),
+			binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:]),
 		}
 		if !belowModulus(&l) {
 			return fmt.Errorf("element %d is not reduced", i)

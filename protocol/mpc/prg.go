@@ -17,6 +17,7 @@ import (
 type prg struct {
 	stream cipher.Stream
 	buf    []byte
+	zero   []byte // plaintext for the key stream: never written
 }
 
 const prgKeySize = 32
@@ -39,20 +40,14 @@ func seedPRG(random io.Reader) (*prg, error) {
 	return newPRG(key), nil
 }
 
-// Read fills p with key stream, so that a prg can stand in for an io.Reader.
-func (g *prg) Read(p []byte) (int, error) {
-	clear(p)
-	g.stream.XORKeyStream(p, p)
-	return len(p), nil
-}
-
+// bytes returns n bytes of key stream, valid until the next call.
 func (g *prg) bytes(n int) []byte {
 	if cap(g.buf) < n {
 		g.buf = make([]byte, n)
+		g.zero = make([]byte, n)
 	}
 	b := g.buf[:n]
-	clear(b)
-	g.stream.XORKeyStream(b, b)
+	g.stream.XORKeyStream(b, g.zero[:n])
 	return b
 }
 
@@ -63,16 +58,15 @@ func (g *prg) key() []byte { return append([]byte(nil), g.bytes(prgKeySize)...) 
 // of 254-bit strings. The accepted strings are used as Montgomery representations
 // directly: the Montgomery map is a bijection, so the elements are uniform too.
 func (g *prg) field(out fr.Vector) {
+	const chunk = 128 // elements' worth of key stream at a time, to stay in cache
 	for filled := 0; filled < len(out); {
-		want := len(out) - filled
-		batch := want + want/3 + 2
-		b := g.bytes(batch * fr.Bytes)
-		for k := 0; k < batch && filled < len(out); k++ {
-			var l [4]uint64
-			for j := range l {
-				l[j] = binary.LittleEndian.Uint64(b[k*fr.Bytes+8*j:])
+		b := g.bytes(chunk * fr.Bytes)
+		for k := 0; k < chunk && filled < len(out); k++ {
+			w := b[k*fr.Bytes : (k+1)*fr.Bytes]
+			l := [4]uint64{
+				binary.LittleEndian.Uint64(w[0:]), binary.LittleEndian.Uint64(w[8:]),
+				binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:]) & (1<<62 - 1),
 			}
-			l[3] &= 1<<62 - 1
 			if !belowModulus(&l) {
 				continue
 			}

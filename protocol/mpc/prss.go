@@ -20,10 +20,46 @@ func (e *Engine) randomBounded(n, bits int) fr.Vector {
 	return e.prss(n, func(g *prg, v fr.Vector) { g.bounded(v, bits) }, &e.coef)
 }
 
-// zeroShares returns shares of a random degree-2 sharing of zero (PRZS), which makes
-// opening a degree-2 sharing reveal its value and nothing else: sum_t s_t·x·f_t(x).
-func (e *Engine) zeroShares(n int) fr.Vector {
-	return e.prss(n, func(g *prg, v fr.Vector) { g.field(v) }, &e.zcoef)
+// maskedOpen returns what this party sends to open the degree-2 shares d: its
+// Lagrange-weighted share λ_j·d plus R(j,next) - R(prev,j), where R(a,b) is drawn
+// from the key that parties a and b share. The sum over the three parties of what
+// they send is the secret, as the masks cancel; and for each party the other two
+// messages are uniform given the secret, because of the mask R(next,prev) it does not
+// know. This is a pseudo-random sharing of zero of degree 2 (PRZS), folded into the
+// weights so that opening needs no multiplications.
+func (e *Engine) maskedOpen(parts []fr.Vector, n int) fr.Vector {
+	out := e.lagWeighted(parts, n)
+	r := make(fr.Vector, n)
+	e.pair[e.prev].field(r) // R(self, next): the key not known to prev
+	out.Add(out, r)
+	e.pair[e.next].field(r) // R(prev, self)
+	out.Sub(out, r)
+	clear(r)
+	return out
+}
+
+// lagWeighted returns λ_self·d, for d the concatenation of parts of total length n and
+// the degree-2 Lagrange weights (3, -3, 1), by additions.
+func (e *Engine) lagWeighted(parts []fr.Vector, n int) fr.Vector {
+	out := make(fr.Vector, n)
+	o := out
+	for _, d := range parts {
+		switch e.self {
+		case 0, 1:
+			var t fr.Element
+			for i := range d {
+				t.Double(&d[i])
+				o[i].Add(&t, &d[i])
+				if e.self == 1 {
+					o[i].Neg(&o[i])
+				}
+			}
+		default:
+			copy(o, d)
+		}
+		o = o[len(d):]
+	}
+	return out
 }
 
 func (e *Engine) prss(n int, draw func(*prg, fr.Vector), weights *[3]fr.Element) fr.Vector {
@@ -34,7 +70,9 @@ func (e *Engine) prss(n int, draw func(*prg, fr.Vector), weights *[3]fr.Element)
 			continue
 		}
 		draw(e.pair[t], tmp)
-		tmp.ScalarMul(tmp, &weights[t])
+		if !weights[t].IsOne() {
+			tmp.ScalarMul(tmp, &weights[t])
+		}
 		out.Add(out, tmp)
 	}
 	clear(tmp)
