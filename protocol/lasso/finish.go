@@ -12,7 +12,7 @@ import (
 )
 
 // Finish turns the standardised coefficients back into the data's units and opens
-// them with the intercept and R² (three rounds). It may be called after any Step;
+// them with the intercept and R² (five rounds). It may be called after any Step;
 // the result is that of the iterations run so far.
 func (s *Solver) Finish(ctx context.Context) (Result, error) {
 	if !s.prepared {
@@ -24,32 +24,31 @@ func (s *Solver) Finish(ctx context.Context) (Result, error) {
 	d, f := s.d, s.f
 	e := s.eng
 
-	// Round: u_i times the mantissa of σ_y/σ_i; R·u for R².
-	b := e.NewBatch()
-	scaled := b.MulTrunc(s.u, s.ratio, f, 2*f+coefBits+3)
-	ru := b.Trunc(mpc.LocalMatVec(s.R, s.u), f, 2*f+coefBits+bitLen(d)+3)
-	if err := b.Run(ctx); err != nil {
+	// Round: R·u for R², then open R² = 2ρ'u - u'Ru with the coefficients below.
+	ru, err := e.Trunc(ctx, mpc.LocalMatVec(s.R, s.u), f, 2*f+coefBits+bitLen(d)+3)
+	if err != nil {
 		return Result{}, fmt.Errorf("lasso: finish: %w", err)
 	}
-	// Round: times the power of two of σ_y/σ_i; open R² = 2ρ'u - u'Ru.
 	r2 := mpc.Sub(mpc.Scale(mpc.LocalDots([]fr.Vector{s.rho}, []fr.Vector{s.u}), 2),
-		mpc.LocalDots([]fr.Vector{s.u}, []fr.Vector{ru.Value()}))
-	b = e.NewBatch()
-	coef := b.MulTrunc(scaled.Value(), s.pexp, f, 2*f+coefBits+ratioBits+4)
-	r2p := b.Open(r2)
-	if err := b.Run(ctx); err != nil {
+		mpc.LocalDots([]fr.Vector{s.u}, []fr.Vector{ru}))
+	// β_i = u_i·σ_y/σ_i, rounded to the nearest multiple of 2^-f exactly, so that a
+	// coefficient that lasso sets to zero opens as zero.
+	half := new(big.Int).Lsh(big.NewInt(1), uint(2*f-1))
+	prod := mpc.AddConst(mpc.LocalMul(s.u, s.ratio), half)
+	w, err := e.Floor(ctx, prod, 2*f, 3*f+coefBits+ratioBits+3)
+	if err != nil {
 		return Result{}, fmt.Errorf("lasso: finish: %w", err)
 	}
-	// Round: open β and the intercept's numerator Σy·2^f - Σ_i Σx_i·β_i.
-	w := coef.Value()
+	// Round: open β, the intercept's numerator Σy·2^f - Σ_i Σx_i·β_i, and R².
 	num := mpc.LocalDots([]fr.Vector{s.sx}, []fr.Vector{w})
 	var sy fr.Element
 	two := mpc.Pow2(f)
 	sy.Mul(&s.sy, &two)
 	num[0].Sub(&sy, &num[0])
-	b = e.NewBatch()
+	b := e.NewBatch()
 	wp := b.Open(w)
 	np := b.Open(num)
+	r2p := b.Open(r2)
 	if err := b.Run(ctx); err != nil {
 		return Result{}, fmt.Errorf("lasso: finish: %w", err)
 	}

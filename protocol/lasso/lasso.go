@@ -130,8 +130,7 @@ type Solver struct {
 	b     fr.Vector
 	rho   fr.Vector
 	tau   fr.Vector
-	ratio fr.Vector // mantissa of σ_y/σ_i at scale 2^f
-	pexp  fr.Vector // 2^(f+e_i) for the exponent e_i of σ_y/σ_i
+	ratio fr.Vector // σ_y/σ_i at scale 2^(2f)
 
 	// Iteration state.
 	iter, sinceRestart int

@@ -3,6 +3,7 @@ package lasso
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"math"
 	mrand "math/rand/v2"
 	"sync"
@@ -183,8 +184,63 @@ func TestSyntheticAgainstReference(t *testing.T) {
 		X, y := synthetic(c.seed, c.n, c.d)
 		alpha := c.alphaFrac * alphaMax(X, y)
 		b0, coef, r2 := Reference(X, y, alpha)
+		if c.alphaFrac >= 0.05 && !hasZero(coef) {
+			t.Fatalf("seed %d: the reference sets no coefficient to zero; the case tests less than it should", c.seed)
+		}
 		res := fit3(t, share(t, X, y, testFrac), Options{Alpha: alpha})
-		checkFit(t, "synthetic", res[0], b0, coef, r2)
+		checkFit(t, fmt.Sprintf("synthetic seed %d, n=%d, d=%d, α=%.3g", c.seed, c.n, c.d, alpha), res[0], b0, coef, r2)
+		for i := range coef {
+			if coef[i] == 0 && math.Abs(res[0].Coefficients[i]) > 1e-6 {
+				t.Errorf("coefficient %d is %g where lasso sets it to zero", i, res[0].Coefficients[i])
+			}
+		}
+	}
+}
+
+func hasZero(v []float64) bool {
+	for _, x := range v {
+		if x == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// TestExtremeScales fits features whose units differ by eight orders of magnitude,
+// an outcome in the tens of thousands, and no penalty at all (least squares).
+func TestExtremeScales(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(11, 12))
+	n := 300
+	scales := []float64{1e-3, 1, 2e5, 30}
+	X := make([][]float64, n)
+	y := make([]float64, n)
+	for k := range X {
+		X[k] = make([]float64, len(scales))
+		common := rng.NormFloat64()
+		for j, sc := range scales {
+			X[k][j] = sc * (rng.NormFloat64() + 0.5*common - 2)
+		}
+		y[k] = 2e4 + 3e6*X[k][0] - 0.01*X[k][2] + 500*X[k][3] + 2e3*rng.NormFloat64()
+	}
+	for _, alpha := range []float64{0, 50} {
+		b0, coef, r2 := Reference(X, y, alpha)
+		res := fit3(t, share(t, X, y, testFrac), Options{Alpha: alpha})
+		checkFit(t, fmt.Sprintf("extreme scales, α=%g", alpha), res[0], b0, coef, r2)
+	}
+}
+
+// TestConstantFeature checks that a column with no variance gets coefficient 0.
+func TestConstantFeature(t *testing.T) {
+	X, y := synthetic(4, 200, 4)
+	for k := range X {
+		X[k] = append(X[k], 7.25)
+	}
+	alpha := 0.02 * alphaMax(X, y)
+	b0, coef, r2 := Reference(X, y, alpha)
+	res := fit3(t, share(t, X, y, testFrac), Options{Alpha: alpha})
+	checkFit(t, "constant feature", res[0], b0, coef, r2)
+	if c := res[0].Coefficients[4]; c != 0 {
+		t.Errorf("constant feature has coefficient %g", c)
 	}
 }
 

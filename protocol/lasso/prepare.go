@@ -244,8 +244,6 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 			p++
 		}
 	}
-	s.ratio = rat.Value()
-	s.pexp = ratioPow.Value()
 
 	// The step size η = 1/||R||_F, from ||R||_F² = d + 2·Σ_(i<j) R_ij² in [d, d²].
 	fro := mpc.LocalDots([]fr.Vector{off}, []fr.Vector{off})
@@ -279,9 +277,12 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	etaR := b.MulTrunc(flat, etas, f, 2*f+3)
 	etaRho := b.MulTrunc(s.rho, etas[:d], f, 2*f+3)
 	etaLam := b.MulTrunc(lam2.Value(), etas[:d], f, penaltyBits+2*f+6)
+	// σ_y/σ_i at scale 2^(2f), exactly the product of its mantissa and power of two.
+	ratioP := b.Mul(rat.Value(), ratioPow.Value())
 	if err := b.Run(ctx); err != nil {
 		return err
 	}
+	s.ratio = ratioP.Value()
 	er := etaR.Value()
 	s.A = make([]fr.Vector, d)
 	p = 0

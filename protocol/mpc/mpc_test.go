@@ -563,3 +563,19 @@ func TestClosedNetwork(t *testing.T) {
 		}
 	}
 }
+
+func TestFloorIsExact(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(13, 14))
+	const bits, shift = 100, 37
+	xs := append(randInts(rng, 50, bits), big.NewInt(0), new(big.Int).Lsh(big.NewInt(1), shift), big.NewInt(-1))
+	sx := deal(t, xs)
+	res := run3(t, func(ctx context.Context, e *Engine, i int) (fr.Vector, error) {
+		return e.Floor(ctx, sx[i], shift, bits)
+	})
+	for k, g := range reveal(t, res) {
+		// big.Int.Rsh rounds towards minus infinity: floor.
+		if want := new(big.Int).Rsh(xs[k], shift); g.Cmp(want) != 0 {
+			t.Errorf("floor(%s / 2^%d) = %s, want %s", xs[k], shift, g, want)
+		}
+	}
+}

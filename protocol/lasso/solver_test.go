@@ -1,0 +1,220 @@
+package lasso
+
+import (
+	"context"
+	"crypto/rand"
+	"math"
+	"math/big"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/triad-mpc/triad/crypto/shamir"
+	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/mpc"
+)
+
+// run3 runs f for the three parties' engines over an in-memory network.
+func run3[T any](t *testing.T, f func(ctx context.Context, e *mpc.Engine, party int) (T, error)) [3]T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	net := protocol.NewMemNetwork()
+	defer net.Close()
+	var out [3]T
+	var errs [3]error
+	var wg sync.WaitGroup
+	for i, r := range protocol.Roles {
+		wg.Go(func() {
+			e, err := mpc.New(ctx, net.Transport(r), rand.Reader)
+			if err == nil {
+				out[i], err = f(ctx, e, i)
+			}
+			if err != nil {
+				errs[i] = err
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("party %d: %v", i, err)
+		}
+	}
+	return out
+}
+
+// TestStatisticsOneRound checks the sufficient statistics exactly, and that they
+// cost one round whatever the number of rows.
+func TestStatisticsOneRound(t *testing.T) {
+	X, y := synthetic(5, 150, 3)
+	data := share(t, X, y, testFrac)
+	type out struct {
+		C      cross
+		rounds int
+	}
+	res := run3(t, func(ctx context.Context, e *mpc.Engine, i int) (out, error) {
+		s, err := NewSolver(e, data[i], Options{Alpha: 1})
+		if err != nil {
+			return out{}, err
+		}
+		r0 := e.Rounds()
+		C, err := s.statistics(ctx)
+		return out{C, e.Rounds() - r0}, err
+	})
+	if res[0].rounds != 1 {
+		t.Errorf("statistics took %d rounds", res[0].rounds)
+	}
+	// Exact integers: n·Σ a_i·a_j - Σa_i·Σa_j over the encodings.
+	enc := func(k, j int) *big.Int {
+		v := y[k]
+		if j < 3 {
+			v = X[k][j]
+		}
+		return big.NewInt(int64(math.RoundToEven(math.Ldexp(v, testFrac))))
+	}
+	n := big.NewInt(int64(len(X)))
+	for i := range 4 {
+		for j := i; j < 4; j++ {
+			prod, si, sj := new(big.Int), new(big.Int), new(big.Int)
+			for k := range X {
+				prod.Add(prod, new(big.Int).Mul(enc(k, i), enc(k, j)))
+				si.Add(si, enc(k, i))
+				sj.Add(sj, enc(k, j))
+			}
+			want := new(big.Int).Mul(n, prod)
+			want.Sub(want, si.Mul(si, sj))
+			a, b := res[0].C[i][j], res[1].C[i][j]
+			got, err := shamir.Reconstruct(0, 1, a, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := shamir.Signed(&got[0]); g.Cmp(want) != 0 {
+				t.Errorf("C[%d][%d] = %s, want %s", i, j, g, want)
+			}
+		}
+	}
+}
+
+// TestStepwise drives the solver step by step, as an actor per iteration would, and
+// checks the protocol of the calls.
+func TestStepwise(t *testing.T) {
+	X, y := synthetic(6, 250, 5)
+	alpha := 0.1 * alphaMax(X, y)
+	data := share(t, X, y, testFrac)
+	b0, coef, r2 := Reference(X, y, alpha)
+	type out struct {
+		res          Result
+		steps        int
+		roundsPerIt  float64
+		afterDoneErr error
+	}
+	res := run3(t, func(ctx context.Context, e *mpc.Engine, i int) (out, error) {
+		s, err := NewSolver(e, data[i], Options{Alpha: alpha, CheckEvery: 3})
+		if err != nil {
+			return out{}, err
+		}
+		if _, err := s.Step(ctx); err == nil {
+			t.Error("Step before Prepare succeeded")
+		}
+		if err := s.Prepare(ctx); err != nil {
+			return out{}, err
+		}
+		r0 := e.Rounds()
+		steps := 0
+		for {
+			done, err := s.Step(ctx)
+			if err != nil {
+				return out{}, err
+			}
+			steps++
+			if s.Iteration() > steps {
+				t.Errorf("Iteration() = %d after %d steps", s.Iteration(), steps)
+			}
+			if done {
+				break
+			}
+		}
+		per := float64(e.Rounds()-r0) / float64(steps)
+		done, err := s.Step(ctx)
+		if !done || err != nil {
+			t.Errorf("Step after done = %v, %v", done, err)
+		}
+		r, err := s.Finish(ctx)
+		if err != nil {
+			return out{}, err
+		}
+		_, again := s.Finish(ctx)
+		return out{r, steps, per, again}, nil
+	})
+	o := res[0]
+	checkFit(t, "stepwise", o.res, b0, coef, r2)
+	if o.afterDoneErr == nil {
+		t.Error("Finish twice succeeded")
+	}
+	// The last step only opens the convergence bit.
+	if o.res.Iterations != o.steps-1 {
+		t.Errorf("%d iterations reported after %d steps", o.res.Iterations, o.steps)
+	}
+	// Four rounds per iteration, and a little preprocessing.
+	if o.roundsPerIt > 4.6 {
+		t.Errorf("%.2f rounds per step", o.roundsPerIt)
+	}
+}
+
+func TestMaxIter(t *testing.T) {
+	X, y := synthetic(8, 200, 4)
+	data := share(t, X, y, testFrac)
+	res := fit3(t, data, Options{Alpha: 0.01, MaxIter: 7})
+	if res[0].Iterations != 7 {
+		t.Errorf("%d iterations with MaxIter 7", res[0].Iterations)
+	}
+}
+
+func TestOptionsAndData(t *testing.T) {
+	good := Data{X: []fr.Vector{make(fr.Vector, 3)}, Y: make(fr.Vector, 3), Frac: 24}
+	for _, c := range []struct {
+		name string
+		data Data
+		opts Options
+	}{
+		{"no features", Data{Y: make(fr.Vector, 3)}, Options{}},
+		{"one row", Data{X: []fr.Vector{make(fr.Vector, 1)}, Y: make(fr.Vector, 1)}, Options{}},
+		{"ragged", Data{X: []fr.Vector{make(fr.Vector, 2)}, Y: make(fr.Vector, 3)}, Options{}},
+		{"names", Data{Features: []string{"a", "b"}, X: good.X, Y: good.Y}, Options{}},
+		{"negative alpha", good, Options{Alpha: -1}},
+		{"NaN alpha", good, Options{Alpha: math.NaN()}},
+		{"negative tolerance", good, Options{Tol: -1}},
+		{"fraction bits", good, Options{FracBits: 60}},
+		{"input bits", good, Options{InputBits: 65}},
+		{"data fraction", Data{X: good.X, Y: good.Y, Frac: 70}, Options{}},
+		{"negative MaxIter", good, Options{MaxIter: -1}},
+	} {
+		if _, err := NewSolver(nil, c.data, c.opts); err == nil {
+			t.Errorf("%s: accepted", c.name)
+		}
+	}
+	if _, err := NewSolver(nil, good, Options{Alpha: 0.5}); err != nil {
+		t.Errorf("valid input rejected: %v", err)
+	}
+}
+
+func TestReferenceOnExactData(t *testing.T) {
+	// y = 2 + 3·x0 - x1 exactly: with alpha 0 the reference recovers it.
+	X := [][]float64{{0, 1}, {1, 0}, {2, 3}, {3, 1}, {4, 4}, {5, 2}}
+	y := make([]float64, len(X))
+	for k, r := range X {
+		y[k] = 2 + 3*r[0] - r[1]
+	}
+	b0, coef, r2 := Reference(X, y, 0)
+	if math.Abs(b0-2) > 1e-9 || math.Abs(coef[0]-3) > 1e-9 || math.Abs(coef[1]+1) > 1e-9 || math.Abs(r2-1) > 1e-12 {
+		t.Errorf("Reference = %v, %v, %v", b0, coef, r2)
+	}
+	// A penalty beyond alphaMax zeroes every coefficient, and the intercept is the mean.
+	b0, coef, r2 = Reference(X, y, 1.01*alphaMax(X, y))
+	if coef[0] != 0 || coef[1] != 0 || r2 != 0 {
+		t.Errorf("Reference above alpha max = %v, %v, %v", b0, coef, r2)
+	}
+}
