@@ -12,6 +12,6 @@ import (
 	_ "github.com/libp2p/go-libp2p/p2p/net/gostream"
 	_ "github.com/multiformats/go-multiaddr"
 	_ "github.com/pelletier/go-toml/v2"
-	_ "google.golang.org/protobuf/proto"
 	_ "google.golang.org/protobuf/encoding/protowire"
+	_ "google.golang.org/protobuf/proto"
 )

@@ -83,7 +83,7 @@ func (p *Party) encrypt(ctx context.Context) error {
 	}
 	pk := p.pk[p.role]
 	t := p.table
-	offset := p.offset()
+	offset := p.params.Fixed.OffsetBig()
 	per := p.layout.Ciphertexts(len(t.Columns))
 	pool, err := paillier.NewRandomness(ctx, pk, p.random, paillier.WithLimit(len(t.Rows)*per))
 	if err != nil {
@@ -184,9 +184,6 @@ func (p *Party) setLayout() error {
 	p.layout = l
 	return nil
 }
-
-// offset makes every fixed-point encoding non-negative.
-func (p *Party) offset() *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(p.params.Fixed.Bits-1)) }
 
 // packRow packs one row's values into as many plaintexts as the layout needs.
 func (p *Party) packRow(vals []*big.Int) ([]*big.Int, error) {
@@ -301,7 +298,7 @@ func (p *Party) receiveOwn(ctx context.Context) error {
 	pk := p.pk[p.role]
 	per := p.layout.Ciphertexts(len(cols))
 	slots := p.layout.Slots()
-	offset := p.offset()
+	offset := p.params.Fixed.OffsetBig()
 	row := 0
 	for {
 		m, err := expect(ctx, &p.link, protocol.ThirdParty, (*wire.Envelope).GetCiphertexts, "masked ciphertexts")

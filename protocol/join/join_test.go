@@ -213,7 +213,7 @@ func TestThirdPartySeesNoData(t *testing.T) {
 	if len(wire) == 0 {
 		t.Fatal("the third party received nothing")
 	}
-	offset := new(big.Int).Lsh(big.NewInt(1), uint(testParams().Fixed.Bits-1))
+	offset := testParams().Fixed.OffsetBig()
 	for _, tab := range []*Table{f.a, f.b} {
 		for i, id := range tab.IDs {
 			if bytes.Contains(wire, []byte(id)) {

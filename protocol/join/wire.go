@@ -39,7 +39,9 @@ type AbortedError struct {
 	Reason string
 }
 
-func (e *AbortedError) Error() string { return fmt.Sprintf("%s stopped the session: %s", e.Party, e.Reason) }
+func (e *AbortedError) Error() string {
+	return fmt.Sprintf("%s stopped the session: %s", e.Party, e.Reason)
+}
 
 func (l *link) recv(ctx context.Context, from protocol.Role) (*wire.Envelope, error) {
 	b, err := l.t.Recv(ctx, from)
@@ -102,7 +104,9 @@ func Abort(ctx context.Context, t protocol.Transport, reason error) {
 	}
 }
 
-func envHello(m *wire.Hello) *wire.Envelope { return &wire.Envelope{Body: &wire.Envelope_Hello{Hello: m}} }
+func envHello(m *wire.Hello) *wire.Envelope {
+	return &wire.Envelope{Body: &wire.Envelope_Hello{Hello: m}}
+}
 func envCommitment(m *wire.Commitment) *wire.Envelope {
 	return &wire.Envelope{Body: &wire.Envelope_Commitment{Commitment: m}}
 }
@@ -112,8 +116,10 @@ func envOpening(m *wire.Opening) *wire.Envelope {
 func envPublicKey(m *wire.PublicKey) *wire.Envelope {
 	return &wire.Envelope{Body: &wire.Envelope_PublicKey{PublicKey: m}}
 }
-func envRows(m *wire.Rows) *wire.Envelope   { return &wire.Envelope{Body: &wire.Envelope_Rows{Rows: m}} }
-func envCount(m *wire.Count) *wire.Envelope { return &wire.Envelope{Body: &wire.Envelope_Count{Count: m}} }
+func envRows(m *wire.Rows) *wire.Envelope { return &wire.Envelope{Body: &wire.Envelope_Rows{Rows: m}} }
+func envCount(m *wire.Count) *wire.Envelope {
+	return &wire.Envelope{Body: &wire.Envelope_Count{Count: m}}
+}
 func envCiphertexts(m *wire.Ciphertexts) *wire.Envelope {
 	return &wire.Envelope{Body: &wire.Envelope_Ciphertexts{Ciphertexts: m}}
 }
