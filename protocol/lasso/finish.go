@@ -12,8 +12,8 @@ import (
 )
 
 // Finish turns the standardised coefficients back into the data's units and opens
-// them with the intercept and R² (five rounds). It may be called after any Step;
-// the result is that of the iterations run so far.
+// them with the intercept and R² (five rounds, plus preprocessing). It may be called
+// after any Step; the result is that of the iterations run so far.
 func (s *Solver) Finish(ctx context.Context) (Result, error) {
 	if !s.prepared {
 		return Result{}, errors.New("lasso: Finish before Prepare")
@@ -53,6 +53,7 @@ func (s *Solver) Finish(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("lasso: finish: %w", err)
 	}
 	s.finished = true
+	s.wipe()
 
 	res := Result{
 		Iterations:   s.iter,
@@ -75,4 +76,17 @@ func (s *Solver) Finish(ctx context.Context) (Result, error) {
 func toFloat(x *big.Int, s int) float64 {
 	v, _ := new(big.Float).SetMantExp(new(big.Float).SetInt(x), -s).Float64()
 	return v
+}
+
+// wipe clears the solver's shares: they are of no use once the result is open.
+func (s *Solver) wipe() {
+	for _, rows := range [][]fr.Vector{s.A, s.R} {
+		for _, r := range rows {
+			clear(r)
+		}
+	}
+	for _, v := range []fr.Vector{s.b, s.rho, s.tau, s.ratio, s.u, s.uPrev, s.vPrev, s.pending, s.sx} {
+		clear(v)
+	}
+	s.sy = fr.Element{}
 }

@@ -3,32 +3,41 @@
 //	(1/(2n))·||y - X·β - b||² + α·||β||₁
 //
 // on secret-shared data, among Triad's three parties, with the engine of protocol/mpc.
-// Only the number of iterations, the coefficients β, the intercept b and R² are
-// revealed (and, every few iterations, one bit: whether the solver has converged).
+// The fit reveals the number of iterations, the coefficients β, the intercept b and
+// R², and every few iterations one bit: whether the solver has converged. Nothing
+// else is opened; every other value the parties exchange is uniformly random or
+// statistically masked (see protocol/mpc).
 //
 // The solver works from sufficient statistics. One pass over the n rows computes the
 // centred cross products n²·Cov(X, X), n²·Cov(X, y) and n²·Var(y) exactly, as
-// integers, at the cost of local work O(n·d²) and one resharing of O(d²) values.
-// Everything after that costs O(d²) per iteration whatever n is:
+// integers: local work O(n·d²) and one resharing of O(d²) values. Everything after
+// that costs O(d²) per iteration whatever n is:
 //
 //   - standardisation: the variances are normalised securely (bit length, then
 //     Newton's iteration for the inverse square root), giving the correlation matrix
 //     R, the correlations ρ of the features with y, and per-feature penalties
 //     λ_i = α/(σ_i·σ_y). In these units the problem is ½·u'Ru - ρ'u + Σ λ_i·|u_i|
 //     with β_i = u_i·σ_y/σ_i: Jacobi preconditioning, without which accelerated
-//     gradient stalls on features of mixed units;
-//   - FISTA with step 1/||R||_F (a bound on R's largest eigenvalue computed securely),
-//     momentum restarted every Options.Restart iterations, and soft-thresholding by
-//     two comparisons per coefficient, all batched in the same rounds: four rounds
-//     per iteration;
+//     gradient stalls on features of mixed units. About sixty rounds;
+//   - FISTA with step 1/||R||_F (a bound on R's largest eigenvalue, computed
+//     securely), momentum restarted every Options.Restart iterations (which makes the
+//     convergence linear on ill-conditioned data), and soft-thresholding
+//     u = min(z + τ, 0) - min(τ - z, 0) by 2d comparisons batched in the same rounds:
+//     four rounds per iteration;
 //   - convergence: every CheckEvery iterations the squared norm of the gradient
-//     mapping (the step u_(k+1) - v_k) is compared with Tol², and the resulting bit is
-//     opened;
-//   - the result: β, b = ȳ - x̄'β and R² = 2ρ'u - u'Ru, which needs no further
-//     division.
+//     mapping, the step u_(k+1) - v_k, is compared with Tol², in the rounds of the
+//     next iteration's comparisons, and the resulting bit is opened;
+//   - the result: β rounded exactly to a multiple of 2^-FracBits (a coefficient that
+//     lasso sets to zero opens as zero), b = ȳ - x̄'β, and R² = 2ρ'u - u'Ru, which
+//     needs no division beyond those of the standardisation. Five rounds.
+//
+// The fixed point has FracBits (32) fractional bits. Standardised coefficients must
+// stay below 2^16 in magnitude and σ_y/σ_i below 2^48, which real data do by far;
+// penalties above 2^14 in standardised units are capped there, where they already
+// force the coefficient to zero.
 //
 // The Solver exposes the fit step by step (Prepare, Step, Finish) so that a caller can
-// run each iteration as a unit of its own, and Fit runs them all.
+// run each iteration as a unit of its own; Fit runs them all.
 package lasso
 
 import (

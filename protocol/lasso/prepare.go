@@ -14,8 +14,8 @@ import (
 )
 
 // Prepare computes the sufficient statistics, standardises them and sets up the
-// iteration: one pass over the rows and one round for the statistics, then some
-// forty rounds that do not depend on n.
+// iteration: one pass over the rows and one round for the statistics, then about
+// sixty rounds that do not depend on n.
 func (s *Solver) Prepare(ctx context.Context) error {
 	if s.prepared {
 		return fmt.Errorf("lasso: Prepare called twice")
@@ -27,6 +27,8 @@ func (s *Solver) Prepare(ctx context.Context) error {
 		return fmt.Errorf("lasso: statistics: %w", err)
 	}
 	s.statsSeconds = time.Since(s.start).Seconds()
+	// The columns are not needed any more: let them go once the caller does too.
+	s.data.X, s.data.Y = nil, nil
 	if err := s.standardise(ctx, C); err != nil {
 		return fmt.Errorf("lasso: standardisation: %w", err)
 	}
@@ -111,11 +113,12 @@ func (s *Solver) statistics(ctx context.Context) (cross, error) {
 	return C, nil
 }
 
-// constant returns shares of the public value c repeated n times: every party holds c.
-func constant(n int, c fr.Element) fr.Vector {
+// repeat returns a vector of n copies of v: for a share v, shares of a vector whose
+// elements all equal the secret.
+func repeat(n int, v fr.Element) fr.Vector {
 	out := make(fr.Vector, n)
 	for i := range out {
-		out[i] = c
+		out[i] = v
 	}
 	return out
 }
@@ -218,8 +221,8 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	// of σ_y/σ_i.
 	b = e.NewBatch()
 	corr := b.MulTrunc(yy.Value(), norm.Value(), f, 2*f+4)
-	lam2 := b.MulTrunc(lam1.Value(), constantShare(d, y[d]), f, penaltyBits+2*f+4)
-	rat := b.MulTrunc(constantShare(d, cy.Value()[0]), y[:d], f, 2*f+3)
+	lam2 := b.MulTrunc(lam1.Value(), repeat(d, y[d]), f, penaltyBits+2*f+4)
+	rat := b.MulTrunc(repeat(d, cy.Value()[0]), y[:d], f, 2*f+3)
 	if err := b.Run(ctx); err != nil {
 		return err
 	}
@@ -272,7 +275,7 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 			}
 		}
 	}
-	etas = constantShare(len(flat), eta[0])
+	etas = repeat(len(flat), eta[0])
 	b = e.NewBatch()
 	etaR := b.MulTrunc(flat, etas, f, 2*f+3)
 	etaRho := b.MulTrunc(s.rho, etas[:d], f, 2*f+3)
@@ -301,10 +304,6 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	s.tau = etaLam.Value()
 	return nil
 }
-
-// constantShare repeats one share n times (a vector all of whose elements are the
-// same secret).
-func constantShare(n int, v fr.Element) fr.Vector { return constant(n, v) }
 
 // bilinear returns degree-2 shares of g(t_i, t_d) for i < d, where t_i is the top bit
 // of element i of the normalised vector and g a public function: the sum over t and

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/triad-mpc/triad/protocol/mpc"
-
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
 // Step runs one FISTA iteration in four rounds: the matrix-vector product
@@ -79,7 +78,7 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	if check {
 		s.pending = cmps[1].Neg
 	}
-	mpcWipe(s.uPrev)
+	clear(s.uPrev)
 	s.uPrev, s.u, s.vPrev = s.u, next, v
 	if s.sinceRestart == s.opts.Restart {
 		s.sinceRestart = 0
@@ -105,5 +104,3 @@ func (s *Solver) stepNorm() fr.Vector {
 
 // convBits bounds the step norm: d·(2^(coefBits+2)·2^(2f))².
 func (s *Solver) convBits() int { return 4*s.f + 2*coefBits + 6 + bitLen(s.d) }
-
-func mpcWipe(v fr.Vector) { clear(v) }

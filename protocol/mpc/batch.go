@@ -177,7 +177,7 @@ func (b *Batch) Run(ctx context.Context) error {
 	toPrev, own := e.reshare(b.red, nRed)
 	// What prev put on its line at this party's point comes from the key shared
 	// with prev.
-	fromPrev := make(fr.Vector, nRed)
+	fromPrev := e.tmp(1, nRed)
 	e.pair[e.next].field(fromPrev)
 	own.Add(own, fromPrev)
 	clear(fromPrev)
@@ -197,15 +197,12 @@ func (b *Batch) Run(ctx context.Context) error {
 		encode(msg[k], mine)
 	}
 	clear(toPrev)
-	in, err := e.exchange(ctx, msg, inLen)
-	for k := range msg {
-		clear(msg[k])
-	}
+	in, err := e.exchange(ctx, msg, inLen) // the transport may keep msg: no reuse
 	if err != nil {
 		return fmt.Errorf("mpc: round %d: %w", e.rounds+1, err)
 	}
 	opened := mine
-	theirs := make(fr.Vector, max(nOpen, nRed))
+	theirs := e.tmp(0, max(nOpen, nRed))
 	for k, p := range e.peers {
 		if err := decode(theirs[:nOpen], in[k][:nOpen*fr.Bytes]); err != nil {
 			return fmt.Errorf("mpc: round %d: from %s: %w", e.rounds, protocol.Role(p), err)
@@ -227,16 +224,15 @@ func (b *Batch) Run(ctx context.Context) error {
 // reshare returns the points of this party's fresh lines for the degree-2 shares d:
 // the one it sends to prev and its own.
 func (e *Engine) reshare(d []fr.Vector, n int) (toPrev, own fr.Vector) {
-	lam := e.lagWeighted(d, n)
-	a := make(fr.Vector, n)
+	lam := e.lagWeighted(d, n, e.tmp(1, n))
+	a := e.tmp(2, n)
 	e.pair[e.prev].field(a) // R = g(x_next)
 	a.Sub(a, lam)
 	if e.next != 0 { // x_next = 1 needs no division
 		a.ScalarMul(a, &e.invNext)
 	}
 	// g(x) = λd + x·a for x in {1, 2, 3}.
-	at := func(x int) fr.Vector {
-		out := make(fr.Vector, n)
+	at := func(x int, out fr.Vector) fr.Vector {
 		for i := range out {
 			switch x {
 			case 1:
@@ -252,7 +248,7 @@ func (e *Engine) reshare(d []fr.Vector, n int) (toPrev, own fr.Vector) {
 		}
 		return out
 	}
-	toPrev, own = at(e.prev+1), at(e.self+1)
+	toPrev, own = at(e.prev+1, e.tmp(0, n)), at(e.self+1, make(fr.Vector, n))
 	clear(a)
 	clear(lam)
 	return toPrev, own

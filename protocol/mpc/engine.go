@@ -65,6 +65,18 @@ type Engine struct {
 
 	pool     pool
 	maxBatch int
+
+	// Scratch vectors for temporaries of a round, reused to spare the allocator.
+	scratch [3]fr.Vector
+}
+
+// tmp returns scratch vector k with length n. Its contents are arbitrary, and it is
+// valid until the next call with the same k.
+func (e *Engine) tmp(k, n int) fr.Vector {
+	if cap(e.scratch[k]) < n {
+		e.scratch[k] = make(fr.Vector, n, n+n/4)
+	}
+	return e.scratch[k][:n]
 }
 
 // Option configures an Engine.
@@ -155,9 +167,6 @@ func (e *Engine) setupPRSS(ctx context.Context) error {
 		}
 	}
 	in, err := protocol.Exchange(ctx, e.t, out)
-	for _, m := range out {
-		clear(m)
-	}
 	if err != nil {
 		return fmt.Errorf("mpc: set up keys: %w", err)
 	}

@@ -28,8 +28,8 @@ func (e *Engine) randomBounded(n, bits int) fr.Vector {
 // know. This is a pseudo-random sharing of zero of degree 2 (PRZS), folded into the
 // weights so that opening needs no multiplications.
 func (e *Engine) maskedOpen(parts []fr.Vector, n int) fr.Vector {
-	out := e.lagWeighted(parts, n)
-	r := make(fr.Vector, n)
+	out := e.lagWeighted(parts, n, make(fr.Vector, n))
+	r := e.tmp(0, n)
 	e.pair[e.prev].field(r) // R(self, next): the key not known to prev
 	out.Add(out, r)
 	e.pair[e.next].field(r) // R(prev, self)
@@ -40,8 +40,7 @@ func (e *Engine) maskedOpen(parts []fr.Vector, n int) fr.Vector {
 
 // lagWeighted returns λ_self·d, for d the concatenation of parts of total length n and
 // the degree-2 Lagrange weights (3, -3, 1), by additions.
-func (e *Engine) lagWeighted(parts []fr.Vector, n int) fr.Vector {
-	out := make(fr.Vector, n)
+func (e *Engine) lagWeighted(parts []fr.Vector, n int, out fr.Vector) fr.Vector {
 	o := out
 	for _, d := range parts {
 		switch e.self {
@@ -64,7 +63,7 @@ func (e *Engine) lagWeighted(parts []fr.Vector, n int) fr.Vector {
 
 func (e *Engine) prss(n int, draw func(*prg, fr.Vector), weights *[3]fr.Element) fr.Vector {
 	out := make(fr.Vector, n)
-	tmp := make(fr.Vector, n)
+	tmp := e.tmp(0, n)
 	for t := range 3 {
 		if t == e.self {
 			continue
