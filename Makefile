@@ -38,7 +38,11 @@ lint:
 fuzz:
 	$(GO) test ./crypto/paillier/ -run XXX -fuzz FuzzParsePublicKey -fuzztime 20s
 	$(GO) test ./crypto/paillier/ -run XXX -fuzz FuzzParseCiphertext -fuzztime 20s
+	$(GO) test ./crypto/paillier/ -run XXX -fuzz FuzzUnpack -fuzztime 20s
 	$(GO) test ./crypto/keyedhash/ -run XXX -fuzz FuzzJointKey -fuzztime 20s
+	$(GO) test ./node/ -run XXX -fuzz FuzzReadFrame -fuzztime 20s
+	$(GO) test ./node/ -run XXX -fuzz FuzzParseHello -fuzztime 20s
+	$(GO) test ./protocol/join/ -run XXX -fuzz FuzzReadTable -fuzztime 20s
 
 bench: build
 	$(GO) test -run XXX -bench . -benchtime 20x ./crypto/...
