@@ -48,11 +48,11 @@ func bench3(b *testing.B, setup func(party int) fr.Vector, body func(ctx context
 	b.ReportMetric(float64(engines[0].BytesSent())/float64(b.N), "bytes/op")
 }
 
-// BenchmarkCompare60x54 is the comparison batch of one lasso iteration with 30
-// features: 60 values of 54 bits, with min.
-func BenchmarkCompare60x54(b *testing.B) {
+// BenchmarkIterationCompare is the comparison batch of one lasso iteration with 30
+// features: 60 values of 50 bits, with min; preprocessing included.
+func BenchmarkIterationCompare(b *testing.B) {
 	bench3(b, func(int) fr.Vector { return make(fr.Vector, 60) }, func(ctx context.Context, e *Engine, x fr.Vector) error {
-		_, _, err := e.MinZero(ctx, x, 54)
+		_, _, err := e.MinZero(ctx, x, 50)
 		return err
 	})
 }
@@ -73,16 +73,4 @@ func BenchmarkPreprocess(b *testing.B) {
 			})
 		})
 	}
-}
-
-func BenchmarkCompareOnline(b *testing.B) {
-	bench3(b, func(int) fr.Vector { return make(fr.Vector, 60) }, func(ctx context.Context, e *Engine, x fr.Vector) error {
-		b.StopTimer()
-		if err := e.ensure(ctx, 60*54, 60*53); err != nil {
-			return err
-		}
-		b.StartTimer()
-		_, _, err := e.MinZero(ctx, x, 54)
-		return err
-	})
 }
