@@ -63,13 +63,17 @@ type Data struct {
 // Options configures a fit. The zero value of every field but Alpha selects its
 // default.
 type Options struct {
-	Alpha      float64 // penalty α ≥ 0, as in scikit-learn
-	MaxIter    int     // iteration limit (default 5000)
-	Tol        float64 // convergence: norm of the gradient-mapping step in standardised units (default 1e-8)
-	CheckEvery int     // iterations between convergence tests (default 5)
-	Restart    int     // iterations between momentum restarts (default 100)
-	FracBits   int     // fractional bits of the solver's fixed point (default 32)
-	InputBits  int     // bound on the encodings: |x·2^Frac| < 2^(InputBits-1) (default 64)
+	Alpha   float64 // penalty α ≥ 0, as in scikit-learn
+	MaxIter int     // iteration limit (default 5000)
+
+	// Tol is the convergence threshold on the norm of the gradient-mapping step, in
+	// standardised units (default 1e-8). It must stay well above the rounding noise,
+	// about 2^-FracBits·sqrt(d).
+	Tol        float64
+	CheckEvery int // iterations between convergence tests (default 5)
+	Restart    int // iterations between momentum restarts (default 100)
+	FracBits   int // fractional bits of the solver's fixed point, 24 to 40 (default 32)
+	InputBits  int // bound on the encodings: |x·2^Frac| < 2^(InputBits-1) (default 64)
 }
 
 func (o Options) withDefaults() Options {
@@ -175,17 +179,18 @@ func NewSolver(eng *mpc.Engine, data Data, opts Options) (*Solver, error) {
 		return nil, fmt.Errorf("lasso: MaxIter, CheckEvery and Restart must be positive")
 	case !(opts.Tol > 0) || math.IsInf(opts.Tol, 0):
 		return nil, fmt.Errorf("lasso: tolerance %v: want a finite value > 0", opts.Tol)
-	case opts.FracBits < 16 || opts.FracBits > 40:
-		return nil, fmt.Errorf("lasso: %d fractional bits: want 16 to 40", opts.FracBits)
+	case opts.FracBits < 24 || opts.FracBits > 40:
+		return nil, fmt.Errorf("lasso: %d fractional bits: want 24 to 40", opts.FracBits)
 	case opts.InputBits < 2 || opts.InputBits > 64:
 		return nil, fmt.Errorf("lasso: %d input bits: want 2 to 64", opts.InputBits)
 	case data.Frac < 0 || data.Frac > 62:
 		return nil, fmt.Errorf("lasso: %d fractional bits in the data: want 0 to 62", data.Frac)
 	}
-	// n²·Var(x) < n²·2^(2·(InputBits-1)); the normalisation works on k bits.
+	// n²·Var(x) < n²·2^(2·(InputBits-1)); the normalisation works on k bits, and
+	// truncates (k+1)-bit products.
 	k := 2*(opts.InputBits-1) + 2*bits.Len(uint(n)) + 2
 	k += k % 2
-	if k+mpc.Kappa+3 > mpc.FieldBits {
+	if k+1+mpc.Kappa+3 > mpc.FieldBits {
 		return nil, fmt.Errorf("lasso: %d rows of %d-bit values exceed the field", n, opts.InputBits)
 	}
 	s := &Solver{eng: eng, data: data, opts: opts, n: n, d: d, f: opts.FracBits, k: k}

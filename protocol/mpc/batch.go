@@ -126,8 +126,7 @@ func (b *Batch) Trunc(d fr.Vector, shift, bits int) *Pending {
 	// The opened value is c = d + 2^(bits-1) + 2^shift·hi + lo with lo < 3·2^shift, so
 	// floor(c/2^shift) - hi - 2^(bits-1-shift) = floor(d/2^shift + lo/2^shift), which
 	// exceeds d/2^shift by 1 - 2^-shift on average: subtract 1.
-	var correction fr.Element
-	correction = pow2(bits - 1 - shift)
+	correction := pow2(bits - 1 - shift)
 	one := fr.One()
 	correction.Add(&correction, &one)
 	p := &Pending{}
