@@ -7,40 +7,54 @@ import (
 	"math/big"
 )
 
-// publicKeyVersion is the first byte of a marshalled public key.
-const publicKeyVersion = 1
+// publicKeyVersion is the first byte of a marshalled public key. Version 1
+// carried n alone, for keys whose randomness generator each pool drew
+// itself; version 2 adds the key's subgroup generator hs.
+const publicKeyVersion = 2
 
-// MarshalBinary encodes pk as a version byte (1), the length of n in bytes as
-// a big-endian uint16, and n in big-endian without leading zeros. The format
-// is stable: ParsePublicKey accepts exactly what MarshalBinary produces.
+// MarshalBinary encodes pk as a version byte (2), then n and hs, each as its
+// length in bytes (a big-endian uint16) followed by the value in big-endian
+// without leading zeros. The format is stable: ParsePublicKey accepts exactly
+// what MarshalBinary produces.
 func (pk *PublicKey) MarshalBinary() ([]byte, error) {
-	nb := pk.n.Bytes()
-	if len(nb) > 0xffff {
-		return nil, errors.New("paillier: modulus too long to encode")
+	nb, hb := pk.n.Bytes(), pk.hs.Bytes()
+	if len(nb) > 0xffff || len(hb) > 0xffff {
+		return nil, errors.New("paillier: public key too long to encode")
 	}
-	b := make([]byte, 3, 3+len(nb))
-	b[0] = publicKeyVersion
-	binary.BigEndian.PutUint16(b[1:3], uint16(len(nb)))
-	return append(b, nb...), nil
+	b := make([]byte, 0, 1+2+len(nb)+2+len(hb))
+	b = append(b, publicKeyVersion)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(nb)))
+	b = append(b, nb...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(hb)))
+	return append(b, hb...), nil
 }
 
-// ParsePublicKey decodes a public key encoded by MarshalBinary. It rejects an
-// unknown version, a length that does not match, a non-canonical encoding, an
-// even modulus and a modulus outside [MinBits, MaxBits].
+// ParsePublicKey decodes a public key encoded by MarshalBinary. It rejects
+// version 1 and unknown versions, lengths that do not match, non-canonical
+// encodings, an even modulus or one outside [MinBits, MaxBits], and an hs
+// that is not a unit of Z*_{n²} other than 1. It cannot check that hs has the
+// small order GenerateKey gives it: only the factors of n reveal that.
 func ParsePublicKey(b []byte) (*PublicKey, error) {
-	if len(b) < 3 {
-		return nil, fmt.Errorf("paillier: public key of %d bytes is too short", len(b))
+	if len(b) == 0 {
+		return nil, errors.New("paillier: empty public key")
 	}
-	if b[0] != publicKeyVersion {
+	switch b[0] {
+	case publicKeyVersion:
+	case 1:
+		return nil, errors.New("paillier: public key version 1 has no subgroup generator: generate a new key")
+	default:
 		return nil, fmt.Errorf("paillier: unknown public key version %d", b[0])
 	}
-	l := int(binary.BigEndian.Uint16(b[1:3]))
-	if l != len(b)-3 {
-		return nil, fmt.Errorf("paillier: public key announces %d bytes of modulus, has %d", l, len(b)-3)
+	nb, rest, err := readField(b[1:], "modulus")
+	if err != nil {
+		return nil, err
 	}
-	nb := b[3:]
-	if l == 0 || nb[0] == 0 {
-		return nil, errors.New("paillier: public key modulus is not canonically encoded")
+	hb, rest, err := readField(rest, "subgroup generator")
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("paillier: %d bytes after the public key", len(rest))
 	}
 	n := new(big.Int).SetBytes(nb)
 	if bits := n.BitLen(); bits < MinBits || bits > MaxBits {
@@ -49,7 +63,31 @@ func ParsePublicKey(b []byte) (*PublicKey, error) {
 	if n.Bit(0) == 0 {
 		return nil, errors.New("paillier: public key modulus is even")
 	}
-	return newPublicKey(n), nil
+	hs := new(big.Int).SetBytes(hb)
+	if hs.Cmp(one) <= 0 || hs.Cmp(new(big.Int).Mul(n, n)) >= 0 {
+		return nil, errors.New("paillier: public key subgroup generator must lie in (1, n²)")
+	}
+	if new(big.Int).GCD(nil, nil, hs, n).Cmp(one) != 0 {
+		return nil, errors.New("paillier: public key subgroup generator is not a unit mod n")
+	}
+	return newPublicKey(n, hs), nil
+}
+
+// readField splits a field of b, a big-endian uint16 length and that many
+// bytes of a canonical big-endian integer, from the rest of b.
+func readField(b []byte, what string) (field, rest []byte, err error) {
+	if len(b) < 2 {
+		return nil, nil, fmt.Errorf("paillier: public key ends before the length of its %s", what)
+	}
+	l := int(binary.BigEndian.Uint16(b))
+	b = b[2:]
+	if l > len(b) {
+		return nil, nil, fmt.Errorf("paillier: public key announces %d bytes of %s, has %d", l, what, len(b))
+	}
+	if l == 0 || b[0] == 0 {
+		return nil, nil, fmt.Errorf("paillier: public key %s is not canonically encoded", what)
+	}
+	return b[:l], b[l:], nil
 }
 
 // CiphertextSize returns the length in bytes of every serialised ciphertext

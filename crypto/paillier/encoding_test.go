@@ -12,14 +12,15 @@ func TestPublicKeyMarshalRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b[0] != publicKeyVersion || len(b) != 3+testBits/8 {
+	nLen, hsLen := len(pk.n.Bytes()), len(pk.hs.Bytes())
+	if b[0] != 2 || len(b) != 1+2+nLen+2+hsLen {
 		t.Fatalf("encoding starts with version %d and has %d bytes", b[0], len(b))
 	}
 	got, err := ParsePublicKey(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.Equal(pk) || got.Bits() != pk.Bits() || got.CiphertextSize() != pk.CiphertextSize() {
+	if !got.Equal(pk) || got.Bits() != pk.Bits() || got.CiphertextSize() != pk.CiphertextSize() || got.hs.Cmp(pk.hs) != 0 {
 		t.Fatal("parsed key differs from the original")
 	}
 	again, _ := got.MarshalBinary()
@@ -31,42 +32,83 @@ func TestPublicKeyMarshalRoundTrip(t *testing.T) {
 	if !got.Equal(pk) {
 		t.Fatal("N() exposes the key's modulus")
 	}
+	// The parsed key encrypts for the original private key.
+	sk := testKey(t, 0)
+	m := randBelow(t, pk.n)
+	if d := decrypt(t, sk, encrypt(t, got, testPool(t, got, WithPoolSize(1), WithLimit(1)), m)); d.Cmp(m) != 0 {
+		t.Fatalf("ciphertext under the parsed key decrypts to %v, want %v", d, m)
+	}
+	// A key with the same modulus and another generator is another key.
+	hs2 := new(big.Int).Mul(pk.hs, pk.hs)
+	if newPublicKey(pk.n, hs2.Mod(hs2, pk.nSquared)).Equal(pk) {
+		t.Fatal("keys with different generators are equal")
+	}
+}
+
+// encodeKey writes a version-2 key with the given fields, which need not be
+// valid, canonically.
+func encodeKey(n, hs *big.Int) []byte {
+	b, _ := (&PublicKey{n: n, hs: hs}).MarshalBinary()
+	return b
+}
+
+// field encodes raw bytes as a length-prefixed field.
+func field(v []byte) []byte {
+	return append([]byte{byte(len(v) >> 8), byte(len(v))}, v...)
 }
 
 func TestParsePublicKeyRejects(t *testing.T) {
-	pk := testKey(t, 0).Public()
+	sk := testKey(t, 0)
+	pk := sk.Public()
 	good, _ := pk.MarshalBinary()
+	nb := pk.n.Bytes()
+	hs := pk.hs
 	edit := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
-	encode := func(n *big.Int) []byte { b, _ := newPublicKey(n).MarshalBinary(); return b }
 	odd := func(bits int) *big.Int {
 		x := new(big.Int).Lsh(one, uint(bits-1))
 		return x.Add(x, one)
 	}
+	withHS := func(h *big.Int) []byte { return encodeKey(pk.n, h) }
+	v2 := func(parts ...[]byte) []byte { return append([]byte{2}, bytes.Join(parts, nil)...) }
 	cases := map[string][]byte{
-		"empty":            nil,
-		"version only":     {publicKeyVersion},
-		"no modulus":       {publicKeyVersion, 0, 0},
-		"version 0":        edit(func(b []byte) []byte { b[0] = 0; return b }),
-		"version 2":        edit(func(b []byte) []byte { b[0] = 2; return b }),
-		"truncated":        good[:len(good)-1],
-		"trailing byte":    append(bytes.Clone(good), 0),
-		"length too large": edit(func(b []byte) []byte { b[2]++; return b }),
-		"leading zero": func() []byte {
-			nb := append([]byte{0}, pk.n.Bytes()...)
-			return append([]byte{publicKeyVersion, byte(len(nb) >> 8), byte(len(nb))}, nb...)
-		}(),
-		"even modulus":  edit(func(b []byte) []byte { b[len(b)-1] &^= 1; return b }),
-		"1022-bit odd":  encode(odd(1022)),
-		"8194-bit odd":  encode(odd(MaxBits + 2)),
-		"small modulus": {publicKeyVersion, 0, 1, 15},
+		"empty":               nil,
+		"version only":        {2},
+		"no modulus":          {2, 0, 0},
+		"version 0":           edit(func(b []byte) []byte { b[0] = 0; return b }),
+		"version 3":           edit(func(b []byte) []byte { b[0] = 3; return b }),
+		"version 1":           append([]byte{1}, field(nb)...),
+		"version 1 with hs":   edit(func(b []byte) []byte { b[0] = 1; return b }),
+		"no generator":        v2(field(nb)),
+		"truncated":           good[:len(good)-1],
+		"truncated length":    v2(field(nb), []byte{0}),
+		"trailing byte":       append(bytes.Clone(good), 0),
+		"modulus too long":    edit(func(b []byte) []byte { b[2]++; return b }),
+		"modulus too short":   edit(func(b []byte) []byte { b[2]--; return b }),
+		"modulus leading 0":   v2(field(append([]byte{0}, nb...)), field(hs.Bytes())),
+		"generator leading 0": v2(field(nb), field(append([]byte{0}, hs.Bytes()...))),
+		"empty generator":     v2(field(nb), field(nil)),
+		"even modulus":        v2(field(new(big.Int).Sub(pk.n, one).Bytes()), field(hs.Bytes())),
+		"1022-bit odd":        encodeKey(odd(1022), big.NewInt(2)),
+		"8194-bit odd":        encodeKey(odd(MaxBits+2), big.NewInt(2)),
+		"small modulus":       v2(field([]byte{15}), field([]byte{2})),
+		"hs 0":                v2(field(nb), field([]byte{0})),
+		"hs 1":                withHS(big.NewInt(1)),
+		"hs n²":               withHS(pk.nSquared),
+		"hs n²+1":             withHS(new(big.Int).Add(pk.nSquared, one)),
+		"hs p":                withHS(sk.p),
+		"hs q·hs":             withHS(new(big.Int).Mod(new(big.Int).Mul(sk.q, hs), pk.nSquared)),
+		"hs n":                withHS(pk.n),
 	}
 	for name, b := range cases {
 		if _, err := ParsePublicKey(b); err == nil {
 			t.Errorf("%s: ParsePublicKey accepted %x", name, b)
 		}
 	}
-	if _, err := ParsePublicKey(encode(odd(MinBits))); err != nil {
+	if _, err := ParsePublicKey(encodeKey(odd(MinBits), big.NewInt(2))); err != nil {
 		t.Errorf("smallest accepted size rejected: %v", err)
+	}
+	if _, err := ParsePublicKey(withHS(new(big.Int).Sub(pk.nSquared, one))); err != nil {
+		t.Errorf("hs = n²−1 rejected: %v", err)
 	}
 }
 

@@ -2,20 +2,30 @@ package paillier
 
 import (
 	"bytes"
+	"errors"
 	"math/big"
 	"testing"
 )
 
 func FuzzParsePublicKey(f *testing.F) {
-	good, err := testKey(f, 0).Public().MarshalBinary()
+	sk := testKey(f, 0)
+	pk := sk.Public()
+	good, err := pk.MarshalBinary()
 	if err != nil {
 		f.Fatal(err)
 	}
+	nb := pk.n.Bytes()
 	f.Add(good)
 	f.Add(good[:len(good)-1])
 	f.Add(append(bytes.Clone(good), 0))
-	f.Add([]byte{publicKeyVersion, 0, 0})
-	f.Add([]byte{2, 0, 1, 3})
+	f.Add(append([]byte{1}, field(nb)...)) // version 1
+	f.Add(append([]byte{2}, field(nb)...)) // no generator
+	f.Add(encodeKey(pk.n, big.NewInt(1)))
+	f.Add(encodeKey(pk.n, sk.p))
+	f.Add(encodeKey(pk.n, pk.nSquared))
+	f.Add(encodeKey(pk.n, new(big.Int).Sub(pk.nSquared, one)))
+	f.Add([]byte{2, 0, 0})
+	f.Add([]byte{2, 0, 1, 3, 0, 1, 2})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pk, err := ParsePublicKey(b)
@@ -24,6 +34,9 @@ func FuzzParsePublicKey(f *testing.F) {
 		}
 		if pk.Bits() < MinBits || pk.Bits() > MaxBits || pk.n.Bit(0) != 1 {
 			t.Fatalf("accepted a %d-bit modulus with low bit %d", pk.Bits(), pk.n.Bit(0))
+		}
+		if pk.hs.Cmp(one) <= 0 || pk.hs.Cmp(pk.nSquared) >= 0 || new(big.Int).GCD(nil, nil, pk.hs, pk.n).Cmp(one) != 0 {
+			t.Fatalf("accepted a generator %v that is not a unit other than 1", pk.hs)
 		}
 		again, err := pk.MarshalBinary()
 		if err != nil {
@@ -40,6 +53,8 @@ func FuzzParseCiphertext(f *testing.F) {
 	pk := sk.Public()
 	size := pk.CiphertextSize()
 	f.Add(pk.AppendCiphertext(nil, &Ciphertext{c: big.NewInt(1)}))
+	f.Add(pk.AppendCiphertext(nil, subgroupCiphertext(f, pk, big.NewInt(7))))
+	f.Add(pk.hs.FillBytes(make([]byte, size)))
 	f.Add(new(big.Int).Sub(pk.nSquared, one).FillBytes(make([]byte, size)))
 	f.Add(pk.nSquared.FillBytes(make([]byte, size)))
 	f.Add(make([]byte, size))
@@ -53,12 +68,20 @@ func FuzzParseCiphertext(f *testing.F) {
 		if !bytes.Equal(pk.AppendCiphertext(nil, c), b) {
 			t.Fatal("ParseCiphertext and AppendCiphertext disagree")
 		}
+		// Decrypt either refuses a ciphertext outside the subgroup or agrees
+		// with DecryptReference.
 		m, err := sk.Decrypt(c)
 		if err != nil {
-			t.Fatalf("Decrypt of an accepted ciphertext: %v", err)
+			if !errors.Is(err, ErrOutOfRange) {
+				t.Fatalf("Decrypt of an accepted ciphertext: %v", err)
+			}
+			return
 		}
 		if m.Sign() < 0 || m.Cmp(pk.n) >= 0 {
 			t.Fatalf("plaintext %v outside [0, n)", m)
+		}
+		if ref, err := sk.DecryptReference(c); err != nil || ref.Cmp(m) != 0 {
+			t.Fatalf("Decrypt gives %v, DecryptReference %v (%v)", m, ref, err)
 		}
 	})
 }

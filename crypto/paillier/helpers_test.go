@@ -69,14 +69,34 @@ func encrypt(t testing.TB, pk *PublicKey, r *Randomness, m *big.Int) *Ciphertext
 	return c
 }
 
-// decrypt decrypts c with sk, failing the test on error.
+// decrypt decrypts c with sk, failing the test on error or if Decrypt and
+// DecryptReference disagree.
 func decrypt(t testing.TB, sk *PrivateKey, c *Ciphertext) *big.Int {
 	t.Helper()
 	m, err := sk.Decrypt(c)
 	if err != nil {
 		t.Fatalf("Decrypt: %v", err)
 	}
+	ref, err := sk.DecryptReference(c)
+	if err != nil {
+		t.Fatalf("DecryptReference: %v", err)
+	}
+	if m.Cmp(ref) != 0 {
+		t.Fatalf("Decrypt gives %v, DecryptReference %v", m, ref)
+	}
 	return m
+}
+
+// subgroupCiphertext returns (1+n)^m·hs^e mod n² for an exponent e drawn
+// uniformly from [0, 2^(2·SubgroupBits+64)), that is uniform in the subgroup
+// of hs up to a statistical distance of 2^-64: a ciphertext of m with far
+// more varied randomness than a pool's short exponents give.
+func subgroupCiphertext(t testing.TB, pk *PublicKey, m *big.Int) *Ciphertext {
+	t.Helper()
+	e := randBelow(t, new(big.Int).Lsh(one, uint(2*SubgroupBits(pk.Bits())+64)))
+	c := new(big.Int).Exp(pk.hs, e, pk.nSquared)
+	c.Mul(c, pk.gm(m))
+	return &Ciphertext{c: c.Mod(c, pk.nSquared)}
 }
 
 // edgeMessages returns messages at the edges of [0, n) and a few random ones.
@@ -94,6 +114,12 @@ func edgeMessages(t testing.TB, n *big.Int) map[string]*big.Int {
 		"n/2":         new(big.Int).Rsh(n, 1),
 		"large-slots": new(big.Int).Sub(new(big.Int).Lsh(one, uint(n.BitLen()-1)), big.NewInt(12345)),
 	}
+	// Every slot of a row of 64-bit values with κ = 40 at its largest.
+	l, err := NewLayout(64, 40, n.BitLen())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms["max-slots"] = new(big.Int).Sub(new(big.Int).Lsh(one, uint(l.Slots()*l.SlotBits())), one)
 	for i := range 8 {
 		ms["random-"+string(rune('a'+i))] = randBelow(t, n)
 	}

@@ -3,7 +3,6 @@ package paillier
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 )
 
@@ -21,25 +20,28 @@ var (
 	// ErrWiped is returned by a private key whose secrets have been erased.
 	ErrWiped = errors.New("paillier: private key has been wiped")
 	// ErrOutOfRange is wrapped by errors about a message or ciphertext that
-	// lies outside the range the key can handle.
+	// lies outside the range the key can handle, including a ciphertext
+	// whose randomness is not in the subgroup Decrypt works in.
 	ErrOutOfRange = errors.New("paillier: value out of range")
 )
 
 var one = big.NewInt(1)
 
-// PublicKey is a Paillier public key: the modulus n and values derived from it.
+// PublicKey is a Paillier public key: the modulus n, the generator hs of the
+// subgroup that randomness factors come from, and values derived from them.
 // A PublicKey is immutable and safe for concurrent use.
 type PublicKey struct {
 	n        *big.Int // p·q
 	nSquared *big.Int // n²
+	hs       *big.Int // h^n mod n², of secret order α = α_p·α_q
 	ctSize   int      // bytes of n²
 }
 
-// newPublicKey derives the cached values of the public key with modulus n.
-func newPublicKey(n *big.Int) *PublicKey {
+// newPublicKey derives the cached values of the public key (n, hs).
+func newPublicKey(n, hs *big.Int) *PublicKey {
 	n = new(big.Int).Set(n)
 	n2 := new(big.Int).Mul(n, n)
-	return &PublicKey{n: n, nSquared: n2, ctSize: (n2.BitLen() + 7) / 8}
+	return &PublicKey{n: n, nSquared: n2, hs: new(big.Int).Set(hs), ctSize: (n2.BitLen() + 7) / 8}
 }
 
 // Bits returns the size of the modulus n in bits.
@@ -48,9 +50,10 @@ func (pk *PublicKey) Bits() int { return pk.n.BitLen() }
 // N returns a copy of the modulus n.
 func (pk *PublicKey) N() *big.Int { return new(big.Int).Set(pk.n) }
 
-// Equal reports whether pk and x are the same key.
+// Equal reports whether pk and x are the same key: the same modulus and the
+// same subgroup generator.
 func (pk *PublicKey) Equal(x *PublicKey) bool {
-	return pk != nil && x != nil && pk.n.Cmp(x.n) == 0
+	return pk != nil && x != nil && pk.n.Cmp(x.n) == 0 && pk.hs.Cmp(x.hs) == 0
 }
 
 // Ciphertext is a Paillier ciphertext, an element of Z*_{n²}. Ciphertexts are
@@ -64,118 +67,52 @@ type Ciphertext struct {
 type PrivateKey struct {
 	PublicKey
 
-	p, q       *big.Int
-	pSquared   *big.Int
-	qSquared   *big.Int
-	pMinus1    *big.Int // exponent of the CRT half mod p²
-	qMinus1    *big.Int // exponent of the CRT half mod q²
-	hp, hq     *big.Int // L_p(g^(p−1) mod p²)⁻¹ mod p, and likewise for q
-	qInvP      *big.Int // q⁻¹ mod p, to join the halves
-	lambda, mu *big.Int // λ = lcm(p−1, q−1), μ = λ⁻¹ mod n, for the reference path
+	p, q           *big.Int
+	pSquared       *big.Int
+	qSquared       *big.Int
+	alphaP, alphaQ *big.Int // orders of hs mod p² and q²: the CRT exponents
+	hp, hq         *big.Int // (α_p·q)⁻¹ mod p and (α_q·p)⁻¹ mod q
+	qInvP          *big.Int // q⁻¹ mod p, to join the halves
+	lambda, mu     *big.Int // λ = lcm(p−1, q−1), μ = λ⁻¹ mod n, for the reference path
 
 	wiped bool
 }
 
-// GenerateKey returns a fresh key whose modulus n = p·q has exactly bits bits,
-// p and q being distinct random primes of bits/2 bits each. bits must be even
-// and between MinBits and MaxBits; use DefaultBits (2048) or 3072. random must
-// be a cryptographically secure source such as crypto/rand.Reader.
-func GenerateKey(random io.Reader, bits int) (*PrivateKey, error) {
-	if bits < MinBits || bits > MaxBits || bits%2 != 0 {
-		return nil, fmt.Errorf("paillier: key size %d bits: want an even size in [%d, %d]", bits, MinBits, MaxBits)
-	}
-	half := bits / 2
-	// p and q must differ in their top bits too, or Fermat's method factors n.
-	minDistance := new(big.Int).Lsh(one, uint(half-100))
-	for {
-		p, err := randomPrime(random, half)
-		if err != nil {
-			return nil, fmt.Errorf("paillier: generating key: %w", err)
-		}
-		q, err := randomPrime(random, half)
-		if err != nil {
-			return nil, fmt.Errorf("paillier: generating key: %w", err)
-		}
-		d := new(big.Int).Sub(p, q)
-		tooClose := d.Abs(d).Cmp(minDistance) <= 0
-		wipeInt(d)
-		if tooClose {
-			wipeInt(p)
-			wipeInt(q)
-			continue
-		}
-		sk, err := newPrivateKey(p, q)
-		if err != nil {
-			// gcd(n, φ(n)) ≠ 1: impossible for distinct primes of equal size,
-			// and handled all the same.
-			wipeInt(p)
-			wipeInt(q)
-			continue
-		}
-		if sk.Bits() != bits {
-			sk.Wipe()
-			continue
-		}
-		return sk, nil
-	}
-}
-
-// randomPrime returns a prime of exactly bits bits whose top two bits are set,
-// so that the product of two such primes has exactly 2·bits bits.
-func randomPrime(random io.Reader, bits int) (*big.Int, error) {
-	buf := make([]byte, (bits+7)/8)
-	defer clear(buf)
-	top := uint(bits % 8)
-	if top == 0 {
-		top = 8
-	}
-	p := new(big.Int)
-	for {
-		if _, err := io.ReadFull(random, buf); err != nil {
-			return nil, fmt.Errorf("reading random prime candidate: %w", err)
-		}
-		buf[0] &= byte(1<<top - 1)
-		if top >= 2 {
-			buf[0] |= 3 << (top - 2)
-		} else {
-			buf[0] |= 1
-			buf[1] |= 0x80
-		}
-		buf[len(buf)-1] |= 1
-		p.SetBytes(buf)
-		// ProbablyPrime(20) runs Baillie–PSW and 20 Miller–Rabin rounds with
-		// pseudorandom bases: no composite is known to pass Baillie–PSW alone.
-		if p.ProbablyPrime(20) {
-			return p, nil
-		}
-	}
-}
-
-// newPrivateKey derives every value decryption needs from the primes p and q.
-func newPrivateKey(p, q *big.Int) (*PrivateKey, error) {
+// newPrivateKey derives every value decryption needs from the primes p and q,
+// the primes α_p | p−1 and α_q | q−1, and the public generator hs. It checks
+// that hs has order α_p·α_q, on which Decrypt depends. The key keeps p, q,
+// α_p and α_q; on failure, newPrivateKey wipes them.
+func newPrivateKey(p, q, alphaP, alphaQ, hs *big.Int) (*PrivateKey, error) {
 	n := new(big.Int).Mul(p, q)
 	pm1 := new(big.Int).Sub(p, one)
 	qm1 := new(big.Int).Sub(q, one)
 	phi := new(big.Int).Mul(pm1, qm1)
+	defer wipeInts(pm1, qm1, phi)
 	if new(big.Int).GCD(nil, nil, n, phi).Cmp(one) != 0 {
+		wipeInts(p, q, alphaP, alphaQ)
 		return nil, errors.New("paillier: gcd(n, φ(n)) ≠ 1")
 	}
-	sk := &PrivateKey{PublicKey: *newPublicKey(n), p: p, q: q}
+	if new(big.Int).Mod(pm1, alphaP).Sign() != 0 || new(big.Int).Mod(qm1, alphaQ).Sign() != 0 {
+		wipeInts(p, q, alphaP, alphaQ)
+		return nil, errors.New("paillier: α_p and α_q do not divide p−1 and q−1")
+	}
+	sk := &PrivateKey{PublicKey: *newPublicKey(n, hs), p: p, q: q, alphaP: alphaP, alphaQ: alphaQ}
 	sk.pSquared = new(big.Int).Mul(p, p)
 	sk.qSquared = new(big.Int).Mul(q, q)
-	sk.pMinus1 = pm1
-	sk.qMinus1 = qm1
+	if !hasPrimeOrder(hs, p, sk.pSquared, alphaP) || !hasPrimeOrder(hs, q, sk.qSquared, alphaQ) {
+		sk.Wipe()
+		return nil, errors.New("paillier: hs does not have order α_p·α_q")
+	}
 
-	// With g = n+1, g^(p−1) mod p² = 1 + (p−1)·n mod p², so no exponentiation
-	// is needed to find hp (and it equals (−q)⁻¹ mod p).
-	sk.hp = crtH(p, sk.pSquared, pm1, n)
-	sk.hq = crtH(q, sk.qSquared, qm1, n)
+	// With g = n+1, g^α_p mod p² = 1 + α_p·n mod p², so no exponentiation is
+	// needed to find hp (and it equals (α_p·q)⁻¹ mod p).
+	sk.hp = crtH(p, sk.pSquared, alphaP, n)
+	sk.hq = crtH(q, sk.qSquared, alphaQ, n)
 	sk.qInvP = new(big.Int).ModInverse(q, p)
 
 	gcd := new(big.Int).GCD(nil, nil, pm1, qm1)
 	sk.lambda = new(big.Int).Div(phi, gcd)
 	sk.mu = new(big.Int).ModInverse(sk.lambda, n) // L(g^λ mod n²) = λ mod n
-	wipeInt(phi)
 	wipeInt(gcd)
 	if sk.hp == nil || sk.hq == nil || sk.qInvP == nil || sk.mu == nil {
 		sk.Wipe()
@@ -184,10 +121,23 @@ func newPrivateKey(p, q *big.Int) (*PrivateKey, error) {
 	return sk, nil
 }
 
-// crtH returns L_p(g^(p−1) mod p²)⁻¹ mod p for g = n+1, or nil if it does not
+// hasPrimeOrder reports whether hs mod p² has the prime order alpha:
+// hs^alpha ≡ 1 mod p² and hs ≢ 1 mod p.
+func hasPrimeOrder(hs, p, pSquared, alpha *big.Int) bool {
+	x := new(big.Int).Mod(hs, p)
+	defer wipeInt(x)
+	if x.Cmp(one) == 0 {
+		return false
+	}
+	x.Mod(hs, pSquared)
+	x.Exp(x, alpha, pSquared)
+	return x.Cmp(one) == 0
+}
+
+// crtH returns L_p(g^e mod p²)⁻¹ mod p for g = n+1, or nil if it does not
 // exist.
-func crtH(p, pSquared, pm1, n *big.Int) *big.Int {
-	x := new(big.Int).Mul(pm1, n)
+func crtH(p, pSquared, e, n *big.Int) *big.Int {
+	x := new(big.Int).Mul(e, n)
 	x.Add(x, one)
 	x.Mod(x, pSquared)
 	lp := lFunc(x, p)
@@ -208,16 +158,22 @@ func (sk *PrivateKey) Public() *PublicKey {
 	return &sk.PublicKey
 }
 
-// Wipe overwrites p, q, λ, μ and every value derived from them, after which
-// Decrypt and DecryptBatch fail with ErrWiped. Copies that math/big made while
-// computing are beyond its reach: Go offers no guaranteed erasure.
+// Wipe overwrites p, q, α_p, α_q, λ, μ and every value derived from them,
+// after which Decrypt and DecryptBatch fail with ErrWiped. Copies that
+// math/big made while computing are beyond its reach: Go offers no guaranteed
+// erasure.
 func (sk *PrivateKey) Wipe() {
-	for _, x := range []*big.Int{sk.p, sk.q, sk.pSquared, sk.qSquared, sk.pMinus1, sk.qMinus1, sk.hp, sk.hq, sk.qInvP, sk.lambda, sk.mu} {
+	for _, x := range sk.secrets() {
 		wipeInt(x)
 	}
-	sk.p, sk.q, sk.pSquared, sk.qSquared, sk.pMinus1, sk.qMinus1 = nil, nil, nil, nil, nil, nil
+	sk.p, sk.q, sk.pSquared, sk.qSquared, sk.alphaP, sk.alphaQ = nil, nil, nil, nil, nil, nil
 	sk.hp, sk.hq, sk.qInvP, sk.lambda, sk.mu = nil, nil, nil, nil, nil
 	sk.wiped = true
+}
+
+// secrets returns every secret value of sk.
+func (sk *PrivateKey) secrets() []*big.Int {
+	return []*big.Int{sk.p, sk.q, sk.pSquared, sk.qSquared, sk.alphaP, sk.alphaQ, sk.hp, sk.hq, sk.qInvP, sk.lambda, sk.mu}
 }
 
 // wipeInt overwrites the words of x, including spare capacity, and sets x to 0.
@@ -248,9 +204,10 @@ func (pk *PublicKey) checkUnit(x *big.Int, what string) error {
 }
 
 // Encrypt returns (1 + m·n)·rn mod n², the encryption of m ∈ [0, n) with the
-// randomness factor rn = r^n mod n², which should come from Randomness.Next.
-// It costs one modular multiplication. Each factor must be used once only:
-// two ciphertexts sharing a factor reveal the difference of their messages.
+// randomness factor rn, which should come from Randomness.Next: a power of the
+// key's generator hs, as Decrypt requires. It costs one modular
+// multiplication. Each factor must be used once only: two ciphertexts sharing
+// a factor reveal the difference of their messages.
 func (pk *PublicKey) Encrypt(m *big.Int, rn *big.Int) (*Ciphertext, error) {
 	if err := pk.checkMessage(m); err != nil {
 		return nil, err
@@ -301,8 +258,17 @@ func (pk *PublicKey) Rerandomize(c *Ciphertext, rn *big.Int) *Ciphertext {
 	return &Ciphertext{c: x.Mod(x, pk.nSquared)}
 }
 
-// Decrypt returns the plaintext of c, in [0, n). It works modulo p² and q²
-// and joins the two halves with the Chinese remainder theorem.
+// Decrypt returns the plaintext of c, in [0, n). It raises c to the orders
+// α_p and α_q of hs modulo p² and q² (SubgroupBits long: 256 bits for 2048-
+// and 3072-bit keys), which removes the randomness, and joins the two halves
+// with the Chinese remainder theorem.
+//
+// Decrypt handles only ciphertexts whose randomness lies in the subgroup
+// generated by the key's hs: everything Encrypt, the batch functions and the
+// homomorphic operations make from factors of a Randomness for this key, which
+// is every ciphertext Triad makes. It returns an error wrapping ErrOutOfRange
+// for any other ciphertext, such as one from EncryptReference; DecryptReference
+// decrypts those.
 func (sk *PrivateKey) Decrypt(c *Ciphertext) (*big.Int, error) {
 	if sk.wiped {
 		return nil, ErrWiped
@@ -313,8 +279,13 @@ func (sk *PrivateKey) Decrypt(c *Ciphertext) (*big.Int, error) {
 	if err := sk.checkUnit(c.c, "ciphertext"); err != nil {
 		return nil, err
 	}
-	mp := decryptHalf(c.c, sk.p, sk.pSquared, sk.pMinus1, sk.hp)
-	mq := decryptHalf(c.c, sk.q, sk.qSquared, sk.qMinus1, sk.hq)
+	mp, okp := decryptHalf(c.c, sk.p, sk.pSquared, sk.alphaP, sk.hp)
+	mq, okq := decryptHalf(c.c, sk.q, sk.qSquared, sk.alphaQ, sk.hq)
+	if !okp || !okq {
+		wipeInt(mp)
+		wipeInt(mq)
+		return nil, fmt.Errorf("%w: ciphertext randomness is not a power of the key's hs", ErrOutOfRange)
+	}
 
 	// m = mq + q·((mp − mq)·q⁻¹ mod p)
 	m := mp.Sub(mp, mq)
@@ -326,12 +297,18 @@ func (sk *PrivateKey) Decrypt(c *Ciphertext) (*big.Int, error) {
 	return m, nil
 }
 
-// decryptHalf returns L_p(c^(p−1) mod p²)·hp mod p, the plaintext mod p.
-func decryptHalf(c, p, pSquared, pMinus1, hp *big.Int) *big.Int {
+// decryptHalf returns the plaintext mod p, L_p(c^α_p mod p²)·hp mod p, for
+// c = (1+n)^m·hs^a: hs^α_p ≡ 1 mod p², so c^α_p ≡ 1 + m·α_p·n mod p² and
+// L_p of it is m·α_p·q mod p. It reports false if c^α_p ≢ 1 mod p, which
+// holds exactly when c is not of the form (1+n)^m·hs^a modulo p².
+func decryptHalf(c, p, pSquared, alpha, hp *big.Int) (*big.Int, bool) {
 	x := new(big.Int).Mod(c, pSquared)
-	x.Exp(x, pMinus1, pSquared)
-	l := lFunc(x, p)
+	x.Exp(x, alpha, pSquared)
+	x.Sub(x, one)
+	l, r := new(big.Int).QuoRem(x, p, new(big.Int))
+	ok := r.Sign() == 0
 	wipeInt(x)
+	wipeInt(r)
 	l.Mul(l, hp)
-	return l.Mod(l, p)
+	return l.Mod(l, p), ok
 }

@@ -10,26 +10,89 @@ import (
 
 func TestGenerateKeyShape(t *testing.T) {
 	sk := testKey(t, 0)
-	if got := sk.Bits(); got != testBits {
-		t.Fatalf("Bits() = %d, want %d", got, testBits)
+	checkKeyStructure(t, sk, testBits)
+	other := testKey(t, 1)
+	if sk.Public().Equal(other.Public()) || sk.hs.Cmp(other.hs) == 0 {
+		t.Error("two generated keys are equal")
 	}
-	for name, p := range map[string]*big.Int{"p": sk.p, "q": sk.q} {
-		if p.BitLen() != testBits/2 {
-			t.Errorf("%s has %d bits, want %d", name, p.BitLen(), testBits/2)
-		}
-		if !p.ProbablyPrime(20) {
-			t.Errorf("%s is not prime", name)
-		}
+	if sk.alphaP.Cmp(other.alphaP) == 0 || sk.alphaP.Cmp(other.alphaQ) == 0 {
+		t.Error("two generated keys share a subgroup prime")
 	}
-	if sk.p.Cmp(sk.q) == 0 {
-		t.Error("p = q")
+}
+
+// checkKeyStructure checks that sk is what GenerateKey promises: n = p·q of
+// bits bits, p = 2·α_p·β_p + 1 and q = 2·α_q·β_q + 1 prime with α_p ≠ α_q
+// primes of SubgroupBits(bits) bits, and hs of order exactly α = α_p·α_q, an
+// n-th residue mod n².
+func checkKeyStructure(t *testing.T, sk *PrivateKey, bits int) {
+	t.Helper()
+	if got := sk.Bits(); got != bits {
+		t.Fatalf("Bits() = %d, want %d", got, bits)
 	}
 	if new(big.Int).Mul(sk.p, sk.q).Cmp(sk.N()) != 0 {
 		t.Error("n ≠ p·q")
 	}
-	other := testKey(t, 1)
-	if sk.Public().Equal(other.Public()) {
-		t.Error("two generated keys are equal")
+	if sk.p.Cmp(sk.q) == 0 || sk.alphaP.Cmp(sk.alphaQ) == 0 {
+		t.Error("p = q or α_p = α_q")
+	}
+	sub := SubgroupBits(bits)
+	for _, h := range []struct {
+		name                        string
+		p, pSquared, alpha, otherSq *big.Int
+	}{
+		{"p", sk.p, sk.pSquared, sk.alphaP, sk.qSquared},
+		{"q", sk.q, sk.qSquared, sk.alphaQ, sk.pSquared},
+	} {
+		if h.p.BitLen() != bits/2 || h.p.Bit(bits/2-2) != 1 {
+			t.Errorf("%s has %d bits, want %d with the top two set", h.name, h.p.BitLen(), bits/2)
+		}
+		if !h.p.ProbablyPrime(20) {
+			t.Errorf("%s is not prime", h.name)
+		}
+		if h.alpha.BitLen() != sub || !h.alpha.ProbablyPrime(20) {
+			t.Errorf("α_%s is not a prime of %d bits", h.name, sub)
+		}
+		beta, rem := new(big.Int).QuoRem(new(big.Int).Sub(h.p, one), new(big.Int).Lsh(h.alpha, 1), new(big.Int))
+		if rem.Sign() != 0 {
+			t.Errorf("2·α_%s does not divide %s−1", h.name, h.name)
+		}
+		// β is random in a range of about bits/2 − sub − 1 bits.
+		if least := bits/2 - sub - 3; beta.BitLen() < least {
+			t.Errorf("β_%s has %d bits, want at least %d", h.name, beta.BitLen(), least)
+		}
+		if new(big.Int).Mod(sk.hs, h.p).Cmp(one) == 0 {
+			t.Errorf("hs ≡ 1 mod %s", h.name)
+		}
+		if new(big.Int).Exp(sk.hs, h.alpha, h.pSquared).Cmp(one) != 0 {
+			t.Errorf("hs^α_%s ≢ 1 mod %s²", h.name, h.name)
+		}
+		if new(big.Int).Exp(sk.hs, h.alpha, h.otherSq).Cmp(one) == 0 {
+			t.Errorf("hs^α_%s ≡ 1 modulo the other prime squared", h.name)
+		}
+		// So the order of hs mod n² is not α_p alone, nor α_q alone.
+		if new(big.Int).Exp(sk.hs, h.alpha, sk.nSquared).Cmp(one) == 0 {
+			t.Errorf("hs^α_%s ≡ 1 mod n²", h.name)
+		}
+	}
+	alpha := new(big.Int).Mul(sk.alphaP, sk.alphaQ)
+	if new(big.Int).Exp(sk.hs, alpha, sk.nSquared).Cmp(one) != 0 {
+		t.Error("hs^(α_p·α_q) ≢ 1 mod n²")
+	}
+	if new(big.Int).Exp(sk.hs, sk.lambda, sk.nSquared).Cmp(one) != 0 {
+		t.Error("hs is not an n-th residue mod n²")
+	}
+}
+
+func TestSubgroupBits(t *testing.T) {
+	for _, tc := range []struct{ bits, want int }{{1024, 256}, {2048, 256}, {3072, 256}, {4096, 256}, {8192, 384}} {
+		if got := SubgroupBits(tc.bits); got != tc.want {
+			t.Errorf("SubgroupBits(%d) = %d, want %d", tc.bits, got, tc.want)
+		}
+		// Pollard's rho in a group of order α_p takes 2^(SubgroupBits/2)
+		// steps: never below the security level.
+		if SubgroupBits(tc.bits)/2 < SecurityBits(tc.bits) {
+			t.Errorf("SubgroupBits(%d) below twice the security level", tc.bits)
+		}
 	}
 }
 
@@ -47,9 +110,11 @@ func TestGenerateKeyReaderFailure(t *testing.T) {
 	}
 }
 
+var errNoEntropy = errors.New("no entropy")
+
 type failingReader struct{}
 
-func (failingReader) Read([]byte) (int, error) { return 0, errors.New("no entropy") }
+func (failingReader) Read([]byte) (int, error) { return 0, errNoEntropy }
 
 func TestRoundTrip(t *testing.T) {
 	sk := testKey(t, 0)
@@ -57,24 +122,45 @@ func TestRoundTrip(t *testing.T) {
 	pool := testPool(t, pk)
 	for name, m := range edgeMessages(t, pk.n) {
 		t.Run(name, func(t *testing.T) {
-			pooled := encrypt(t, pk, pool, m)
-			fresh, err := pk.EncryptReference(rand.Reader, m)
-			if err != nil {
-				t.Fatal(err)
+			if got := decrypt(t, sk, encrypt(t, pk, pool, m)); got.Cmp(m) != 0 {
+				t.Errorf("pooled: Decrypt = %v, want %v", got, m)
 			}
-			for kind, c := range map[string]*Ciphertext{"pooled": pooled, "reference": fresh} {
-				if got := decrypt(t, sk, c); got.Cmp(m) != 0 {
-					t.Errorf("%s: Decrypt = %v, want %v", kind, got, m)
-				}
-				got, err := sk.DecryptReference(c)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got.Cmp(m) != 0 {
-					t.Errorf("%s: DecryptReference = %v, want %v", kind, got, m)
-				}
+			if got := decrypt(t, sk, subgroupCiphertext(t, pk, m)); got.Cmp(m) != 0 {
+				t.Errorf("full subgroup exponent: Decrypt = %v, want %v", got, m)
 			}
 		})
+	}
+}
+
+// TestEncryptReferenceNeedsDecryptReference documents the limit of Decrypt:
+// a textbook ciphertext, whose randomness is a uniform n-th residue outside
+// the subgroup of hs, is refused rather than decrypted to a wrong value, and
+// DecryptReference decrypts it.
+func TestEncryptReferenceNeedsDecryptReference(t *testing.T) {
+	sk := testKey(t, 0)
+	pk := sk.Public()
+	pool := testPool(t, pk, WithPoolSize(4))
+	for name, m := range edgeMessages(t, pk.n) {
+		c, err := pk.EncryptReference(rand.Reader, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := sk.DecryptReference(c); err != nil || got.Cmp(m) != 0 {
+			t.Errorf("%s: DecryptReference = %v, %v; want %v", name, got, err, m)
+		}
+		if got, err := sk.Decrypt(c); !errors.Is(err, ErrOutOfRange) {
+			t.Errorf("%s: Decrypt of a reference ciphertext = %v, %v; want ErrOutOfRange", name, got, err)
+		}
+		// Adding subgroup randomness does not bring it into the subgroup.
+		if _, err := sk.Decrypt(pk.Rerandomize(c, mustNext(t, pool))); !errors.Is(err, ErrOutOfRange) {
+			t.Errorf("%s: Decrypt of a rerandomised reference ciphertext: %v, want ErrOutOfRange", name, err)
+		}
+	}
+	// −1 has order 2, outside the subgroup of odd order α.
+	c := encrypt(t, pk, pool, big.NewInt(5))
+	minus1 := new(big.Int).Sub(pk.nSquared, one)
+	if _, err := sk.Decrypt(pk.Rerandomize(c, minus1)); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("Decrypt of a ciphertext times −1: %v, want ErrOutOfRange", err)
 	}
 }
 
@@ -86,8 +172,9 @@ func TestRoundTrip2048(t *testing.T) {
 	}
 	defer sk.Wipe()
 	pk := sk.Public()
-	if pk.Bits() != DefaultBits || sk.p.BitLen() != DefaultBits/2 || sk.q.BitLen() != DefaultBits/2 {
-		t.Fatalf("key of %d bits with primes of %d and %d bits", pk.Bits(), sk.p.BitLen(), sk.q.BitLen())
+	checkKeyStructure(t, sk, DefaultBits)
+	if sk.alphaP.BitLen() != 256 {
+		t.Errorf("α_p of %d bits for a 2048-bit key, want 256", sk.alphaP.BitLen())
 	}
 	if pk.CiphertextSize() != 2*DefaultBits/8 {
 		t.Errorf("CiphertextSize = %d, want %d", pk.CiphertextSize(), 2*DefaultBits/8)
@@ -104,8 +191,12 @@ func TestRoundTrip2048(t *testing.T) {
 	if got := decrypt(t, sk, sum); got.Cmp(want) != 0 {
 		t.Errorf("Decrypt(a+b) = %v, want %v", got, want)
 	}
-	if got, _ := sk.DecryptReference(sum); got.Cmp(want) != 0 {
-		t.Errorf("DecryptReference(a+b) = %v, want %v", got, want)
+	ref, err := pk.EncryptReference(rand.Reader, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sk.Decrypt(ref); !errors.Is(err, ErrOutOfRange) {
+		t.Errorf("Decrypt of a reference ciphertext: %v, want ErrOutOfRange", err)
 	}
 }
 
@@ -118,26 +209,36 @@ func mustNext(t testing.TB, r *Randomness) *big.Int {
 	return rn
 }
 
-// TestDecryptMatchesReference decrypts arbitrary units of Z*_{n²} (each one is
-// the encryption of something) both ways.
+// TestDecryptMatchesReference decrypts arbitrary elements (1+n)^m·hs^e of the
+// subgroup both ways, and checks that Decrypt refuses arbitrary units of
+// Z*_{n²}, which DecryptReference decrypts.
 func TestDecryptMatchesReference(t *testing.T) {
 	sk := testKey(t, 0)
 	for i := range 32 {
+		m := randBelow(t, sk.n)
+		if got := decrypt(t, sk, subgroupCiphertext(t, sk.Public(), m)); got.Cmp(m) != 0 {
+			t.Fatalf("case %d: Decrypt = %v, want %v", i, got, m)
+		}
 		x, err := randomUnit(rand.Reader, sk.nSquared)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := &Ciphertext{c: x}
-		crt := decrypt(t, sk, c)
+		if _, err := sk.Decrypt(c); !errors.Is(err, ErrOutOfRange) {
+			t.Fatalf("case %d: Decrypt of a random unit: %v, want ErrOutOfRange", i, err)
+		}
 		ref, err := sk.DecryptReference(c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if crt.Cmp(ref) != 0 {
-			t.Fatalf("case %d: CRT decryption %v ≠ reference %v", i, crt, ref)
+		if ref.Sign() < 0 || ref.Cmp(sk.n) >= 0 {
+			t.Fatalf("case %d: plaintext %v outside [0, n)", i, ref)
 		}
-		if crt.Sign() < 0 || crt.Cmp(sk.n) >= 0 {
-			t.Fatalf("case %d: plaintext %v outside [0, n)", i, crt)
+	}
+	// Non-units: a multiple of p is no ciphertext at all.
+	for _, x := range []*big.Int{sk.p, new(big.Int).Mul(sk.q, big.NewInt(3)), sk.n} {
+		if _, err := sk.Decrypt(&Ciphertext{c: x}); !errors.Is(err, ErrOutOfRange) {
+			t.Errorf("Decrypt of a non-unit: %v, want ErrOutOfRange", err)
 		}
 	}
 }
@@ -258,7 +359,12 @@ func TestWipe(t *testing.T) {
 	pk := sk.Public()
 	pool := testPool(t, pk, WithPoolSize(2), WithLimit(2))
 	c := encrypt(t, pk, pool, big.NewInt(42))
-	secrets := []*big.Int{sk.p, sk.q, sk.pSquared, sk.qSquared, sk.pMinus1, sk.qMinus1, sk.hp, sk.hq, sk.qInvP, sk.lambda, sk.mu}
+	secrets := []*big.Int{sk.p, sk.q, sk.pSquared, sk.qSquared, sk.alphaP, sk.alphaQ, sk.hp, sk.hq, sk.qInvP, sk.lambda, sk.mu}
+	for i, x := range secrets {
+		if x.Sign() == 0 {
+			t.Fatalf("secret %d is zero before Wipe", i)
+		}
+	}
 
 	sk.Wipe()
 

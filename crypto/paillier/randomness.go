@@ -2,7 +2,6 @@ package paillier
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -80,7 +79,7 @@ func WithLimit(n int) RandomnessOption {
 	return func(c *randomnessConfig) { c.limit = int64(n) }
 }
 
-// Randomness is a pool of randomness factors r^n mod n² for one public key,
+// Randomness is a pool of randomness factors hs^a mod n² for one public key,
 // computed ahead of time by background goroutines so that encryption and
 // rerandomisation cost one multiplication. See the package documentation for
 // how factors are made and the assumption that makes it safe.
@@ -108,12 +107,13 @@ type Randomness struct {
 	closed bool
 }
 
-// NewRandomness builds the fixed-base table for a fresh generator of pk's
-// n-th residues (using all cores, ~0.1 s of CPU for 2048-bit keys) and starts
-// the goroutines that fill the pool. random must be a cryptographically
-// secure source such as crypto/rand.Reader. The pool's workers read it under
-// a lock of their own, so it need not be safe for concurrent use unless the
-// caller reads it elsewhere at the same time (crypto/rand.Reader always is).
+// NewRandomness builds the fixed-base table for pk's generator hs (using all
+// cores, ~0.1 s of CPU for 2048-bit keys) and starts the goroutines that fill
+// the pool. random must be a cryptographically secure source such as
+// crypto/rand.Reader; the workers read the exponents from it, so a source
+// that fails shows as an error from Next. They read it under a lock of their
+// own, so it need not be safe for concurrent use unless the caller reads it
+// elsewhere at the same time (crypto/rand.Reader always is).
 func NewRandomness(ctx context.Context, pk *PublicKey, random io.Reader, opts ...RandomnessOption) (*Randomness, error) {
 	cfg := randomnessConfig{poolSize: DefaultPoolSize, workers: runtime.GOMAXPROCS(0), limit: -1}
 	for _, o := range opts {
@@ -122,24 +122,12 @@ func NewRandomness(ctx context.Context, pk *PublicKey, random io.Reader, opts ..
 	if cfg.poolSize < 1 || cfg.workers < 1 {
 		return nil, fmt.Errorf("paillier: randomness pool needs a positive size and worker count, have %d and %d", cfg.poolSize, cfg.workers)
 	}
-	if pk == nil || pk.n == nil {
+	if pk == nil || pk.n == nil || pk.hs == nil {
 		return nil, errors.New("paillier: randomness pool needs a public key")
 	}
 
-	// h = −x² mod n for x uniform in Z*_n, and hs = h^n mod n². hs is not
-	// secret: the secrecy of a factor lies in its exponent.
-	x, err := randomUnit(random, pk.n)
-	if err != nil {
-		return nil, fmt.Errorf("paillier: randomness pool generator: %w", err)
-	}
-	h := new(big.Int).Mul(x, x)
-	h.Neg(h).Mod(h, pk.n)
-	hs := new(big.Int).Exp(h, pk.n, pk.nSquared)
-	wipeInt(x)
-	wipeInt(h)
-
 	ell := ExponentBits(pk.Bits())
-	table, err := newFixedBase(ctx, hs, pk.nSquared, ell, tableWindow)
+	table, err := newFixedBase(ctx, pk.hs, pk.nSquared, ell, tableWindow)
 	if err != nil {
 		return nil, fmt.Errorf("paillier: randomness pool table: %w", err)
 	}
@@ -165,20 +153,6 @@ func NewRandomness(ctx context.Context, pk *PublicKey, random io.Reader, opts ..
 		close(r.stopped)
 	}()
 	return r, nil
-}
-
-// randomUnit returns a uniform element of Z*_n.
-func randomUnit(random io.Reader, n *big.Int) (*big.Int, error) {
-	g := new(big.Int)
-	for {
-		x, err := rand.Int(random, n)
-		if err != nil {
-			return nil, err
-		}
-		if x.Sign() > 0 && g.GCD(nil, nil, x, n).Cmp(one) == 0 {
-			return x, nil
-		}
-	}
 }
 
 // fill is one worker: it computes factors and hands them to the pool until
@@ -221,7 +195,7 @@ func (r *Randomness) read(exp []byte) error {
 	return nil
 }
 
-// Next returns one factor r^n mod n² from the pool, waiting for one if the
+// Next returns one factor hs^a mod n² from the pool, waiting for one if the
 // pool is empty. Each factor is handed out once; the caller should wipe it
 // after use. Next fails once ctx is done, once the pool is closed or its
 // context cancelled, or when its source of randomness has failed.

@@ -57,21 +57,25 @@ func TestFixedBaseMatchesExp(t *testing.T) {
 	}
 }
 
-// TestFactorsAreNthResidues checks that pool factors are n-th residues mod n²,
-// that is f^λ = 1, so that they leave the plaintext alone, and that they do
-// not repeat.
-func TestFactorsAreNthResidues(t *testing.T) {
+// TestFactorsAreInSubgroup checks that pool factors are powers of the key's
+// hs, so that f^α = 1 mod n² for α = α_p·α_q (and they are n-th residues,
+// leaving the plaintext alone), and that they do not repeat.
+func TestFactorsAreInSubgroup(t *testing.T) {
 	sk := testKey(t, 0)
 	pk := sk.Public()
 	pool := testPool(t, pk)
 	if pool.ell != ExponentBits(testBits) {
 		t.Fatalf("exponent of %d bits, want %d", pool.ell, ExponentBits(testBits))
 	}
+	alpha := new(big.Int).Mul(sk.alphaP, sk.alphaQ)
 	seen := map[string]bool{}
 	for i := range 64 {
 		f := mustNext(t, pool)
 		if f.Sign() <= 0 || f.Cmp(pk.nSquared) >= 0 || f.Cmp(one) == 0 {
 			t.Fatalf("factor %d outside (1, n²)", i)
+		}
+		if new(big.Int).Exp(f, alpha, pk.nSquared).Cmp(one) != 0 {
+			t.Fatalf("factor %d is not in the subgroup of order α", i)
 		}
 		if new(big.Int).Exp(f, sk.lambda, pk.nSquared).Cmp(one) != 0 {
 			t.Fatalf("factor %d is not an n-th residue", i)
@@ -89,10 +93,12 @@ func TestFactorsAreNthResidues(t *testing.T) {
 			t.Fatalf("factor %d: decrypts to %v, want %v", i, got, m)
 		}
 	}
-	// Two pools for one key use different generators.
+	// Every pool for a key raises that key's hs.
 	other := testPool(t, pk, WithPoolSize(1), WithLimit(1))
-	if other.table.rows[0][0].Cmp(pool.table.rows[0][0]) == 0 {
-		t.Fatal("two pools share a generator")
+	for _, r := range []*Randomness{pool, other} {
+		if r.table.rows[0][0].Cmp(pk.hs) != 0 {
+			t.Fatal("pool table is not built on the key's hs")
+		}
 	}
 }
 
@@ -190,12 +196,19 @@ func TestNextHonoursContext(t *testing.T) {
 
 func TestRandomnessReaderFailure(t *testing.T) {
 	pk := testKey(t, 0).Public()
-	if _, err := NewRandomness(context.Background(), pk, failingReader{}); err == nil {
-		t.Fatal("NewRandomness with a failing reader succeeded")
+	// The pool reads its source only for exponents: a source that fails at
+	// once stops the workers before they make a factor.
+	pool, err := NewRandomness(context.Background(), pk, failingReader{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// A reader that fails after the generator is drawn stops the workers.
-	r := &countingReader{left: int64(pk.Bits()/8) * 64}
-	pool, err := NewRandomness(context.Background(), pk, r, WithPoolSize(1))
+	if _, err := pool.Next(context.Background()); !errors.Is(err, errNoEntropy) {
+		t.Fatalf("Next on a pool without entropy: %v, want %v", err, errNoEntropy)
+	}
+	pool.Close()
+	// A source that fails later stops them once it does.
+	r := &countingReader{left: int64(ExponentBits(pk.Bits())/8) * 64}
+	pool, err = NewRandomness(context.Background(), pk, r, WithPoolSize(1))
 	if err != nil {
 		t.Fatal(err)
 	}
