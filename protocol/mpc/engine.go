@@ -16,9 +16,15 @@
 //
 // The engine works on vectors. Every operation of a round is batched into one message
 // per peer (see Batch), so a multiplication, an inner product of any length or a
-// matrix-vector product costs one round; a comparison costs three. Numbers are
-// integers embedded in the field (negative ones as p - |x|); fixed point is the
-// caller's convention, with truncation by a power of two (Batch.Trunc) to rescale.
+// matrix-vector product costs one round; a comparison or an exact floor costs three,
+// plus preprocessing (random bits and PreMulC tuples) made ahead in batches of two
+// rounds. Numbers are integers embedded in the field (negative ones as p - |x|); fixed
+// point is the caller's convention, with truncation by a power of two (Batch.Trunc,
+// Floor) to rescale.
+//
+// On the wire a round is one payload per peer: the concatenated 32-byte encodings of
+// its elements (Montgomery limbs, little-endian), nothing else, since both sides know
+// the layout; payloads above protocol.MaxMessage travel as several messages.
 //
 // An Engine is not safe for concurrent use: the three parties' engines must issue the
 // same operations in the same order.
