@@ -77,9 +77,10 @@
 // a modulus of p's size: far less than 2^112 for a 1024-bit p. A
 // rerandomisation with a short exponent therefore hides the link between a
 // ciphertext and its rerandomised copy from the key owner only as well as
-// those logarithms are hard; an exponent of 2·SubgroupBits + 128 bits would
-// make the factor statistically uniform in the subgroup and hide the link
-// unconditionally.
+// those logarithms are hard. A pool made [WithUniform] draws exponents of
+// 2·SubgroupBits + 128 bits, which make the factor statistically uniform in the
+// subgroup and hide the link unconditionally; whoever re-randomises for the key
+// owner (Triad's third party in step 6) uses one.
 //
 // All secret values (primes, subgroup orders and generator, exponents, masks)
 // come from the io.Reader the caller passes, which must be a cryptographically

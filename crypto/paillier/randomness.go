@@ -59,6 +59,24 @@ type randomnessConfig struct {
 	poolSize int
 	workers  int
 	limit    int64 // < 0: unlimited
+	uniform  bool
+}
+
+// UniformExponentBits returns the exponent length of a pool made WithUniform:
+// 2·SubgroupBits + 128, so that hs^a is within statistical distance 2^−128 of a
+// uniform element of the subgroup hs generates.
+func UniformExponentBits(modulusBits int) int {
+	return 2*SubgroupBits(modulusBits) + 128
+}
+
+// WithUniform makes the pool draw exponents of UniformExponentBits instead of
+// ExponentBits. Its factors then hide their exponent even from the key owner,
+// who can take discrete logarithms modulo p and q: a party that re-randomises
+// ciphertexts which the key owner will decrypt, and which the owner must not be
+// able to link to ciphertexts it made, uses such a pool. It costs ~1.4× per
+// factor.
+func WithUniform() RandomnessOption {
+	return func(c *randomnessConfig) { c.uniform = true }
 }
 
 // WithPoolSize sets how many factors the pool keeps ready (DefaultPoolSize
@@ -127,6 +145,9 @@ func NewRandomness(ctx context.Context, pk *PublicKey, random io.Reader, opts ..
 	}
 
 	ell := ExponentBits(pk.Bits())
+	if cfg.uniform {
+		ell = UniformExponentBits(pk.Bits())
+	}
 	table, err := newFixedBase(ctx, pk.hs, pk.nSquared, ell, tableWindow)
 	if err != nil {
 		return nil, fmt.Errorf("paillier: randomness pool table: %w", err)

@@ -253,3 +253,31 @@ func TestNewRandomnessRejectsOptions(t *testing.T) {
 		t.Errorf("NewRandomness with a cancelled context: %v", err)
 	}
 }
+
+// TestUniformPool checks that a pool made WithUniform draws exponents of
+// UniformExponentBits and that its factors re-randomise ciphertexts the key
+// owner still decrypts.
+func TestUniformPool(t *testing.T) {
+	sk := testKey(t, 0)
+	pk := sk.Public()
+	r := testPool(t, pk, WithUniform(), WithLimit(4))
+	if r.ell != UniformExponentBits(pk.Bits()) || r.ell <= ExponentBits(pk.Bits()) {
+		t.Fatalf("uniform pool draws %d-bit exponents, want %d", r.ell, UniformExponentBits(pk.Bits()))
+	}
+	short := testPool(t, pk)
+	m := randBelow(t, pk.n)
+	c := encrypt(t, pk, short, m)
+	for range 4 {
+		f, err := r.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2 := pk.Rerandomize(c, f)
+		if c2.c.Cmp(c.c) == 0 {
+			t.Fatal("re-randomisation left the ciphertext unchanged")
+		}
+		if got := decrypt(t, sk, c2); got.Cmp(m) != 0 {
+			t.Fatalf("decrypts to %v, want %v", got, m)
+		}
+	}
+}

@@ -147,7 +147,10 @@ func (p *Party) blindAdd(ctx context.Context) error {
 func (p *Party) blindAddFor(ctx context.Context, owner, maskFrom protocol.Role, rows [][]*paillier.Ciphertext) error {
 	pk := p.pk[owner]
 	per := p.layout.Ciphertexts(len(p.columnsOf(owner)))
-	pool, err := paillier.NewRandomness(ctx, pk, p.random, paillier.WithLimit(len(rows)*per))
+	// Uniform exponents: the owner knows its key's factors and could otherwise take
+	// discrete logarithms of short-exponent factors and link what it gets back to
+	// the rows it sent, learning which of them matched.
+	pool, err := paillier.NewRandomness(ctx, pk, p.random, paillier.WithLimit(len(rows)*per), paillier.WithUniform())
 	if err != nil {
 		return err
 	}
