@@ -392,6 +392,7 @@ func (g *regressionActor) record(res lasso.Result) error {
 		what  string
 		value any
 	}{
+		{"convergence_bits", res.Converged},
 		{"iterations", res.Iterations},
 		{"intercept", res.Intercept},
 		{"coefficients", res.Coefficients},

@@ -51,12 +51,14 @@ func TestSessionActors(t *testing.T) {
 	var outs [3]*Outcome
 	var errs [3]error
 	regs := [3]*Registry{NewRegistry(), NewRegistry(), NewRegistry()}
+	logs := [3]*protocol.Disclosure{}
 	tables := map[protocol.Role]*join.Table{protocol.ControllerA: a, protocol.ControllerB: b}
 	var wg sync.WaitGroup
 	for _, r := range protocol.Roles {
 		wg.Go(func() {
+			logs[r] = protocol.NewDisclosure(r, nil)
 			outs[r], errs[r] = Run(ctx, Config{Transport: net.Transport(r), Params: p, Table: tables[r],
-				Disclosure: protocol.NewDisclosure(r, nil)}, regs[r])
+				Disclosure: logs[r]}, regs[r])
 		})
 	}
 	wg.Wait()
@@ -77,6 +79,24 @@ func TestSessionActors(t *testing.T) {
 		}
 		if math.Abs(m.Intercept-b0) > 1e-4 || math.Abs(m.R2-r2) > 1e-5 {
 			t.Fatalf("%s: intercept %g R² %g, reference %g %g", o.Role, m.Intercept, m.R2, b0, r2)
+		}
+	}
+	// Every party's disclosure log lists what step 8 opened, and nothing else of step 8.
+	for r, l := range logs {
+		got := map[string]any{}
+		for _, e := range l.Entries() {
+			if e.Step == 8 {
+				got[e.What] = e.Value
+			}
+		}
+		bits, _ := got["convergence_bits"].([]bool)
+		if len(got) != 5 || got["iterations"] != outs[r].Model.Iterations || len(bits) == 0 || !bits[len(bits)-1] {
+			t.Errorf("%s: step 8 disclosures %v", protocol.Role(r), got)
+		}
+		for _, b := range bits[:len(bits)-1] {
+			if b {
+				t.Errorf("%s: a convergence bit before the last one is set: %v", protocol.Role(r), bits)
+			}
 		}
 	}
 	// The registry shows every stage done and the regression finished.

@@ -290,7 +290,7 @@ func siteTemplate(role protocol.Role, listen []string) string {
 	w("alpha = %s", tomlFloat(d.Model.Alpha))
 	w("# Most solver iterations before it stops.")
 	w("max_iter = %d", d.Model.MaxIter)
-	w("# Convergence tolerance on the coefficients.")
+	w("# Convergence tolerance: the solver stops when a step moves the standardised coefficients by less than this.")
 	w("tol = %s", tomlFloat(d.Model.Tol))
 	w("")
 	w("# Encryption; all three sites must agree.")

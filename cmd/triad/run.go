@@ -23,7 +23,7 @@ import (
 func modelFlags(fs *flag.FlagSet, p *join.Params) {
 	fs.Float64Var(&p.Model.Alpha, "alpha", p.Model.Alpha, "lasso regularisation strength (scikit-learn's alpha)")
 	fs.IntVar(&p.Model.MaxIter, "max-iter", p.Model.MaxIter, "maximum solver iterations")
-	fs.Float64Var(&p.Model.Tol, "tol", p.Model.Tol, "convergence tolerance on the coefficients")
+	fs.Float64Var(&p.Model.Tol, "tol", p.Model.Tol, "convergence tolerance: stop when a step moves the standardised coefficients by less than this")
 	fs.IntVar(&p.PaillierBits, "bits", p.PaillierBits, "Paillier modulus size: 2048 or 3072")
 	fs.BoolVar(&p.CaseFold, "case-fold", p.CaseFold, "fold the case of identifiers before matching")
 }

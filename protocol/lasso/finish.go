@@ -57,6 +57,7 @@ func (s *Solver) Finish(ctx context.Context) (Result, error) {
 
 	res := Result{
 		Iterations:   s.iter,
+		Converged:    s.bits,
 		Coefficients: make([]float64, d),
 		Rounds:       e.Rounds() - s.rounds0,
 		BytesSent:    e.BytesSent() - s.sent0,

@@ -104,6 +104,7 @@ type Result struct {
 	Intercept    float64
 	Coefficients []float64 // in the units of the data, in the order of Data.Features
 	R2           float64
+	Converged    []bool  // every convergence bit opened, in order: all false but a final true if the fit converged
 	Rounds       int     // communication rounds of the fit
 	BytesSent    int64   // bytes this party sent during the fit
 	StatsSeconds float64 // the pass over the rows
@@ -150,6 +151,7 @@ type Solver struct {
 	u, uPrev           fr.Vector // scale 2^f
 	vPrev              fr.Vector // last extrapolated point, scale 2^(2f)
 	pending            fr.Vector // shares of the last convergence bit, not yet opened
+	bits               []bool    // the convergence bits opened so far
 	done               bool
 }
 

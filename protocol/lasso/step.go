@@ -49,7 +49,9 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	}
 	if bit != nil {
 		s.pending = nil
-		if b := bit.Value()[0]; b.IsOne() {
+		b := bit.Value()[0]
+		s.bits = append(s.bits, b.IsOne())
+		if b.IsOne() {
 			s.iter-- // converged before this iteration: drop it
 			s.done = true
 			return true, nil
