@@ -47,7 +47,7 @@ type Outcome struct {
 	IntersectionSize int
 	Steps            []join.StepReport
 	Model            *lasso.Result // nil with JoinOnly
-	Shares           *join.Shares  // this party's share of the joined table
+	Shares           *join.Shares  // this party's share of the joined table, with JoinOnly
 }
 
 // messages between the actors
@@ -143,8 +143,9 @@ func (s *sessionActor) Receive(c actor.Context) {
 			return
 		}
 		s.outcome = &Outcome{Role: s.role, Schema: s.party.Schema(), IntersectionSize: s.party.IntersectionSize(),
-			Steps: s.party.Report(), Shares: s.party.Result()}
+			Steps: s.party.Report()}
 		if s.cfg.JoinOnly {
+			s.outcome.Shares = s.party.TakeResult()
 			s.finish(c, nil)
 			return
 		}
@@ -337,7 +338,7 @@ func (g *regressionActor) Receive(c actor.Context) {
 
 func (g *regressionActor) prepare() error {
 	s := g.session
-	sh := s.party.Result()
+	sh := s.party.TakeResult() // the solver keeps what it needs; the rest can go
 	data := lasso.Data{Frac: sh.Frac}
 	for i, name := range sh.Columns {
 		if name == sh.Outcome {

@@ -239,6 +239,14 @@ func (p *Party) RunStage(ctx context.Context, s Stage) error {
 // Result returns the party's shares once resharing is done.
 func (p *Party) Result() *Shares { return p.out }
 
+// TakeResult returns the party's shares and forgets them, so that they can be
+// collected once the caller is done with them.
+func (p *Party) TakeResult() *Shares {
+	out := p.out
+	p.out = nil
+	return out
+}
+
 // Schema returns the joined table's layout once the handshake is done.
 func (p *Party) Schema() Schema { return p.schema }
 
