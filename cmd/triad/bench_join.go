@@ -97,7 +97,6 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rep := benchJoinReport{Rows: *rows, FeaturesA: *fa, FeaturesB: *fb, Overlap: *overlap, PaillierBits: *bits,
 		PeakRSSBytes: map[string]int64{}}
-	index := map[string]int{}
 	for _, r := range protocol.Roles {
 		if ru, ok := cmds[r].ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rep.PeakRSSBytes[r.String()] = ru.Maxrss * 1024
@@ -113,16 +112,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 		rep.IntersectionSize = res.IntersectionSize
 		rep.TotalSeconds = max(rep.TotalSeconds, res.TotalSeconds)
 		for _, s := range res.Steps {
-			i, ok := index[s.Name]
-			if !ok {
-				i = len(rep.Steps)
-				index[s.Name] = i
-				rep.Steps = append(rep.Steps, stepResult{Name: s.Name, Steps: s.Steps, BytesSent: map[string]int64{}})
-			}
-			rep.Steps[i].Seconds = max(rep.Steps[i].Seconds, s.Seconds)
-			for k, v := range s.BytesSent {
-				rep.Steps[i].BytesSent[k] = v
-			}
+			rep.Steps = mergeStep(rep.Steps, s)
 		}
 	}
 	if *asJSON {

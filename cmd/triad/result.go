@@ -50,19 +50,12 @@ func buildResult(outs []*actors.Outcome, dropped map[protocol.Role]int, p join.P
 	for role, n := range dropped {
 		r.RowsDropped[role.String()] = n
 	}
-	index := map[string]int{}
 	for _, o := range outs {
 		r.IntersectionSize = o.IntersectionSize
 		r.Outcome = o.Schema.Outcome
 		for _, s := range o.Steps {
-			i, ok := index[s.Name]
-			if !ok {
-				i = len(r.Steps)
-				index[s.Name] = i
-				r.Steps = append(r.Steps, stepResult{Name: s.Name, Steps: s.Steps, BytesSent: map[string]int64{}})
-			}
-			r.Steps[i].Seconds = max(r.Steps[i].Seconds, s.Seconds)
-			r.Steps[i].BytesSent[o.Role.String()] = s.BytesSent
+			r.Steps = mergeStep(r.Steps, stepResult{Name: s.Name, Steps: s.Steps, Seconds: s.Seconds,
+				BytesSent: map[string]int64{o.Role.String(): s.BytesSent}})
 			r.BytesSent[o.Role.String()] += s.BytesSent
 		}
 		if m := o.Model; m != nil {
@@ -84,6 +77,26 @@ func buildResult(outs []*actors.Outcome, dropped map[protocol.Role]int, p join.P
 		}
 	}
 	return r
+}
+
+// mergeStep adds one party's view of a stage to steps: the stage's time is the slowest
+// party's, and each party's bytes are kept apart.
+func mergeStep(steps []stepResult, s stepResult) []stepResult {
+	for i := range steps {
+		if steps[i].Name == s.Name {
+			steps[i].Seconds = max(steps[i].Seconds, s.Seconds)
+			for k, v := range s.BytesSent {
+				steps[i].BytesSent[k] = v
+			}
+			return steps
+		}
+	}
+	bytes := make(map[string]int64, 3)
+	for k, v := range s.BytesSent {
+		bytes[k] = v
+	}
+	s.BytesSent = bytes
+	return append(steps, s)
 }
 
 // featureNames lists the regression's features: every column but the outcome.
