@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,24 +47,17 @@ func TestSessionActors(t *testing.T) {
 	defer net.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var outs [3]*Outcome
-	var errs [3]error
 	regs := [3]*Registry{NewRegistry(), NewRegistry(), NewRegistry()}
 	logs := [3]*protocol.Disclosure{}
 	tables := map[protocol.Role]*join.Table{protocol.ControllerA: a, protocol.ControllerB: b}
-	var wg sync.WaitGroup
 	for _, r := range protocol.Roles {
-		wg.Go(func() {
-			logs[r] = protocol.NewDisclosure(r, nil)
-			outs[r], errs[r] = Run(ctx, Config{Transport: net.Transport(r), Params: p, Table: tables[r],
-				Disclosure: logs[r]}, regs[r])
-		})
+		logs[r] = protocol.NewDisclosure(r, nil)
 	}
-	wg.Wait()
-	for r, err := range errs {
-		if err != nil {
-			t.Fatalf("%s: %v", protocol.Role(r), err)
-		}
+	outs, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*Outcome, error) {
+		return Run(ctx, Config{Transport: net.Transport(r), Params: p, Table: tables[r], Disclosure: logs[r]}, regs[r])
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, o := range outs {
 		m := o.Model

@@ -167,3 +167,28 @@ func (t *memTransport) Recv(ctx context.Context, from Role) ([]byte, error) {
 		return nil, ErrClosed
 	}
 }
+
+// RunParties runs f for the three roles at once, as an embedded session or a test
+// does, and waits for all of them. When one fails, the context of the others is
+// cancelled; the error returned is the first failure, which is the cause of the rest.
+func RunParties[T any](ctx context.Context, f func(ctx context.Context, r Role) (T, error)) ([3]T, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var out [3]T
+	var first error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for _, r := range Roles {
+		wg.Go(func() {
+			v, err := f(ctx, r)
+			if err != nil {
+				once.Do(func() { first = fmt.Errorf("%s: %w", r, err) })
+				cancel()
+				return
+			}
+			out[r] = v
+		})
+	}
+	wg.Wait()
+	return out, first
+}

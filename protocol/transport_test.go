@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -127,5 +128,25 @@ func TestDisclosure(t *testing.T) {
 	var nilLog *Disclosure
 	if err := nilLog.Record(1, ControllerA, "x", 1); err != nil {
 		t.Fatal("a nil log must accept records")
+	}
+}
+
+func TestRunParties(t *testing.T) {
+	out, err := RunParties(context.Background(), func(_ context.Context, r Role) (string, error) {
+		return r.String(), nil
+	})
+	if err != nil || out[ThirdParty] != "third-party" {
+		t.Fatalf("RunParties = %v, %v", out, err)
+	}
+	boom := errors.New("boom")
+	_, err = RunParties(context.Background(), func(ctx context.Context, r Role) (int, error) {
+		if r == ControllerB {
+			return 0, boom
+		}
+		<-ctx.Done() // the others wait until the failure cancels them
+		return 0, ctx.Err()
+	})
+	if !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "controller-b: ") {
+		t.Fatalf("err = %v, want controller-b's failure first", err)
 	}
 }

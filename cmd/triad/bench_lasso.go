@@ -12,7 +12,6 @@ import (
 	"io"
 	"math"
 	mrand "math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -52,27 +51,16 @@ func benchLasso(ctx context.Context, args []string, stdout io.Writer) error {
 
 	net := protocol.NewMemNetwork(protocol.WithLatency(time.Duration(*latency * float64(time.Millisecond))))
 	defer net.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var res [3]lasso.Result
-	var errs [3]error
-	var wg sync.WaitGroup
 	start := time.Now()
-	for i, r := range protocol.Roles {
-		wg.Go(func() {
-			e, err := mpc.New(ctx, net.Transport(r), rand.Reader)
-			if err == nil {
-				res[i], err = lasso.Fit(ctx, e, data[i], lasso.Options{Alpha: *alpha})
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("%s: %w", r, err)
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
+	res, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (lasso.Result, error) {
+		e, err := mpc.New(ctx, net.Transport(r), rand.Reader)
+		if err != nil {
+			return lasso.Result{}, err
+		}
+		return lasso.Fit(ctx, e, data[r], lasso.Options{Alpha: *alpha})
+	})
 	wall := time.Since(start)
-	if err := errors.Join(errs[:]...); err != nil {
+	if err != nil {
 		return fmt.Errorf("bench lasso: %w", err)
 	}
 	var sent int64

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/triad-mpc/triad/actors"
@@ -97,58 +96,30 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 	for r, t := range tables {
 		dropped[r] = t.Dropped()
 	}
-	outs := make([]*actors.Outcome, 3)
-	errs := make([]error, 3)
-	var wg sync.WaitGroup
-	for _, r := range protocol.Roles {
-		wg.Go(func() {
-			t, err := nodes[r].Transport(ctx)
-			if err != nil {
-				errs[r] = err
-				return
-			}
-			outs[r], errs[r] = actors.Run(ctx, actors.Config{
-				Transport: t, Params: e.params, Table: tables[r], Disclosure: logs[r].log,
-				Peers: peerStats(nodes[r]), JoinOnly: e.joinOnly,
-			}, nil)
-		})
-	}
-	wg.Wait()
+	outs, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*actors.Outcome, error) {
+		t, err := nodes[r].Transport(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return actors.Run(ctx, actors.Config{
+			Transport: t, Params: e.params, Table: tables[r], Disclosure: logs[r].log,
+			Peers: peerStats(nodes[r]), JoinOnly: e.joinOnly,
+		}, nil)
+	})
 	for _, l := range logs {
-		if err := l.close(); err != nil && errs[0] == nil {
-			errs[0] = err
+		if cerr := l.close(); err == nil {
+			err = cerr
 		}
 	}
-	if err := errors.Join(firstErrors(errs)...); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	res := buildResult(outs, dropped, e.params)
+	res := buildResult(outs[:], dropped, e.params)
 	res.TotalSeconds = time.Since(start).Seconds()
 	if err := writeJSON(filepath.Join(e.out, "result.json"), res); err != nil {
 		return nil, err
 	}
 	return res, nil
-}
-
-// firstErrors keeps the errors that are not just echoes of another party's abort.
-func firstErrors(errs []error) []error {
-	var own, echoes []error
-	for i, err := range errs {
-		if err == nil {
-			continue
-		}
-		err = fmt.Errorf("%s: %w", protocol.Role(i), err)
-		var ab *join.AbortedError
-		if errors.As(err, &ab) {
-			echoes = append(echoes, err)
-		} else {
-			own = append(own, err)
-		}
-	}
-	if len(own) > 0 {
-		return own
-	}
-	return echoes
 }
 
 // readControllers reads both controllers' files; the outcome goes to whichever holds it.

@@ -87,12 +87,11 @@ func runParties(t *testing.T, tr func(protocol.Role) protocol.Transport, f fixtu
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	p := testParams()
-	var out [3]*Shares
 	var logs [3]*protocol.Disclosure
-	var errs [3]error
-	var wg sync.WaitGroup
 	for _, r := range protocol.Roles {
 		logs[r] = protocol.NewDisclosure(r, nil)
+	}
+	out, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*Shares, error) {
 		var party *Party
 		var err error
 		switch r {
@@ -104,15 +103,12 @@ func runParties(t *testing.T, tr func(protocol.Role) protocol.Transport, f fixtu
 			party, err = NewThirdParty(tr(r), p, logs[r])
 		}
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		wg.Go(func() { out[r], errs[r] = party.Run(ctx) })
-	}
-	wg.Wait()
-	for r, err := range errs {
-		if err != nil {
-			t.Fatalf("%s: %v", protocol.Role(r), err)
-		}
+		return party.Run(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out, logs
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,26 +63,15 @@ func fit3(t testing.TB, data [3]Data, opts Options) [3]Result {
 	defer cancel()
 	net := protocol.NewMemNetwork()
 	defer net.Close()
-	var res [3]Result
-	var errs [3]error
-	var wg sync.WaitGroup
-	for i, r := range protocol.Roles {
-		wg.Go(func() {
-			e, err := mpc.New(ctx, net.Transport(r), rand.Reader)
-			if err == nil {
-				res[i], err = Fit(ctx, e, data[i], opts)
-			}
-			if err != nil {
-				errs[i] = err
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
+	res, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (Result, error) {
+		e, err := mpc.New(ctx, net.Transport(r), rand.Reader)
 		if err != nil {
-			t.Fatalf("party %d: %v", i, err)
+			return Result{}, err
 		}
+		return Fit(ctx, e, data[r], opts)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	for i := 1; i < 3; i++ {
 		if res[i].Iterations != res[0].Iterations || res[i].R2 != res[0].R2 || res[i].Intercept != res[0].Intercept {

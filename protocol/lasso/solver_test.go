@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"math"
 	"math/big"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,26 +21,16 @@ func run3[T any](t *testing.T, f func(ctx context.Context, e *mpc.Engine, party 
 	defer cancel()
 	net := protocol.NewMemNetwork()
 	defer net.Close()
-	var out [3]T
-	var errs [3]error
-	var wg sync.WaitGroup
-	for i, r := range protocol.Roles {
-		wg.Go(func() {
-			e, err := mpc.New(ctx, net.Transport(r), rand.Reader)
-			if err == nil {
-				out[i], err = f(ctx, e, i)
-			}
-			if err != nil {
-				errs[i] = err
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
+	out, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (T, error) {
+		e, err := mpc.New(ctx, net.Transport(r), rand.Reader)
 		if err != nil {
-			t.Fatalf("party %d: %v", i, err)
+			var zero T
+			return zero, err
 		}
+		return f(ctx, e, int(r))
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -23,28 +23,16 @@ func run3[T any](t *testing.T, f func(ctx context.Context, e *Engine, party int)
 	defer cancel()
 	net := protocol.NewMemNetwork(opts...)
 	defer net.Close()
-	var out [3]T
-	var errs [3]error
-	var wg sync.WaitGroup
-	for i, r := range protocol.Roles {
-		wg.Go(func() {
-			e, err := New(ctx, net.Transport(r), rand.Reader)
-			if err != nil {
-				errs[i] = err
-				cancel()
-				return
-			}
-			out[i], errs[i] = f(ctx, e, i)
-			if errs[i] != nil {
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
+	out, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (T, error) {
+		e, err := New(ctx, net.Transport(r), rand.Reader)
 		if err != nil {
-			t.Fatalf("party %d: %v", i, err)
+			var zero T
+			return zero, err
 		}
+		return f(ctx, e, int(r))
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
