@@ -209,7 +209,13 @@ func (d *disclosureFile) close() error { return d.f.Close() }
 
 // printSummary prints the model and where the files are.
 func printSummary(w io.Writer, r *result, out string) error {
-	fmt.Fprintf(w, "intersection: %d rows; dropped: %v\n", r.IntersectionSize, r.RowsDropped)
+	fmt.Fprintf(w, "intersection: %d rows", r.IntersectionSize)
+	for _, role := range []string{"controller-a", "controller-b"} {
+		if n, ok := r.RowsDropped[role]; ok {
+			fmt.Fprintf(w, "; %s dropped %d incomplete rows", role, n)
+		}
+	}
+	fmt.Fprintln(w)
 	if r.Step8 != nil {
 		fmt.Fprintf(w, "lasso (alpha %g): %d iterations, R² %.6f, intercept %.6g\n", r.Alpha, r.Iterations, r.R2, r.Intercept)
 		for _, f := range r.Features {
