@@ -20,6 +20,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	out := fs.String("out", "triad-out", "folder for the synthetic CSVs, result.json and the disclosure logs")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic data (not of any cryptographic randomness)")
 	dataOnly := fs.Bool("data-only", false, "write the synthetic CSV files and stop")
+	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
 	p := join.DefaultParams()
 	p.Model.Alpha = 0.05
 	modelFlags(fs, &p)
@@ -40,7 +41,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if *dataOnly {
 		return nil
 	}
-	e := embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: *out, params: p}
+	e := embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: *out, params: p,
+		console: *consoleAddr, stdout: stdout}
 	res, err := runEmbedded(ctx, e)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/triad-mpc/triad/actors"
+	"github.com/triad-mpc/triad/actors/console"
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
@@ -22,6 +23,7 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("node", flag.ContinueOnError)
 	path := fs.String("config", "", "the site's configuration file (triad init writes one)")
 	joinOnly := fs.Bool("join-only", false, "stop after step 7 (for benchmarks of the join)")
+	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,6 +72,14 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s listening on %s\n", role, a)
 	}
 	fmt.Fprintf(stdout, "%s: waiting for %s and %s\n", role, role.Others()[0], role.Others()[1])
+	reg := actors.NewRegistry()
+	if *consoleAddr != "" {
+		stop, err := startConsole(*consoleAddr, stdout, console.Party{Role: role.String(), Registry: reg, Links: func() any { return n.Stats() }})
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	t, err := n.Transport(ctx)
 	if err != nil {
 		return err
@@ -82,7 +92,7 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	out, err := actors.Run(ctx, actors.Config{
 		Transport: t, Params: params, Table: table, Disclosure: logFile.log,
 		Peers: peerStats(n), JoinOnly: *joinOnly,
-	}, actors.NewRegistry())
+	}, reg)
 	if cerr := logFile.close(); err == nil {
 		err = cerr
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/triad-mpc/triad/actors"
+	"github.com/triad-mpc/triad/actors/console"
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
@@ -34,6 +35,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	id := fs.String("id", "", "identifier column, present in both files")
 	outcome := fs.String("outcome", "", "column to predict, present in one of the files")
 	out := fs.String("out", "triad-out", "folder for result.json and the disclosure logs")
+	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
 	p := join.DefaultParams()
 	modelFlags(fs, &p)
 	fs.Usage = func() {
@@ -47,7 +49,8 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.Usage()
 		return errors.New("run: --controller-a, --controller-b, --id and --outcome are required")
 	}
-	res, err := runEmbedded(ctx, embedded{fileA: *a, fileB: *b, id: *id, outcome: *outcome, out: *out, params: p})
+	res, err := runEmbedded(ctx, embedded{fileA: *a, fileB: *b, id: *id, outcome: *outcome, out: *out, params: p,
+		console: *consoleAddr, stdout: stdout})
 	if err != nil {
 		return err
 	}
@@ -61,6 +64,8 @@ type embedded struct {
 	out          string
 	params       join.Params
 	joinOnly     bool
+	console      string    // serve the debug console here, if set
+	stdout       io.Writer // where to say where the console is
 }
 
 // runEmbedded reads both files, starts three libp2p hosts on loopback with fresh keys,
@@ -96,6 +101,20 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 	for r, t := range tables {
 		dropped[r] = t.Dropped()
 	}
+	var regs [3]*actors.Registry
+	if e.console != "" {
+		var parties []console.Party
+		for _, r := range protocol.Roles {
+			regs[r] = actors.NewRegistry()
+			n := nodes[r]
+			parties = append(parties, console.Party{Role: r.String(), Registry: regs[r], Links: func() any { return n.Stats() }})
+		}
+		stop, err := startConsole(e.console, e.stdout, parties...)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 	outs, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*actors.Outcome, error) {
 		t, err := nodes[r].Transport(ctx)
 		if err != nil {
@@ -104,7 +123,7 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 		return actors.Run(ctx, actors.Config{
 			Transport: t, Params: e.params, Table: tables[r], Disclosure: logs[r].log,
 			Peers: peerStats(nodes[r]), JoinOnly: e.joinOnly,
-		}, nil)
+		}, regs[r])
 	})
 	for _, l := range logs {
 		if cerr := l.close(); err == nil {
