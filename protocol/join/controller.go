@@ -219,6 +219,7 @@ func (p *Party) awaitCount(ctx context.Context) error {
 // its own cells is the decrypted value minus the encoding offset. Then it wipes its
 // private key.
 func (p *Party) mask(ctx context.Context) error {
+	p.progress(0, int64(p.rows))
 	p.adds = make([]fr.Vector, len(p.schema.Columns))
 	for j := range p.adds {
 		p.adds[j] = make(fr.Vector, p.rows)

@@ -3,6 +3,7 @@ package join
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/triad-mpc/triad/crypto/paillier"
 	"github.com/triad-mpc/triad/protocol"
@@ -129,10 +130,12 @@ func (p *Party) receiveRows(ctx context.Context, from protocol.Role, per int) (t
 // encrypted masks to its matched ciphertexts, re-randomise so the sum's randomness is
 // fresh, and return the result to it. Both directions run at once.
 func (p *Party) blindAdd(ctx context.Context) error {
+	var done atomic.Int64
+	p.progress(0, 2*int64(p.rows))
 	errc := make(chan error, 2)
 	for k, owner := range controllers {
 		maskFrom := controllers[1-k]
-		go func() { errc <- p.blindAddFor(ctx, owner, maskFrom, p.match[k]) }()
+		go func() { errc <- p.blindAddFor(ctx, owner, maskFrom, p.match[k], &done) }()
 	}
 	var first error
 	for range controllers {
@@ -144,7 +147,7 @@ func (p *Party) blindAdd(ctx context.Context) error {
 	return first
 }
 
-func (p *Party) blindAddFor(ctx context.Context, owner, maskFrom protocol.Role, rows [][]*paillier.Ciphertext) error {
+func (p *Party) blindAddFor(ctx context.Context, owner, maskFrom protocol.Role, rows [][]*paillier.Ciphertext, done *atomic.Int64) error {
 	pk := p.pk[owner]
 	per := p.layout.Ciphertexts(len(p.columnsOf(owner)))
 	// Uniform exponents: the owner knows its key's factors and could otherwise take
@@ -182,6 +185,7 @@ func (p *Party) blindAddFor(ctx context.Context, owner, maskFrom protocol.Role, 
 			out.Data = pk.AppendCiphertext(out.Data, c)
 		}
 		row += len(masks) / per
+		p.progress(done.Add(int64(len(masks)/per)), 2*int64(p.rows))
 		if err := p.link.send(ctx, owner, envCiphertexts(out)); err != nil {
 			return err
 		}

@@ -13,7 +13,7 @@ import (
 
 // batchBytes bounds the payload of one bulk message, well below protocol.MaxMessage, so
 // that a step streams its data in pieces and memory on both sides stays bounded.
-const batchBytes = 4 << 20
+const batchBytes = 1 << 20
 
 // link wraps a transport with envelope encoding and a count of the bytes this party sent.
 type link struct {
