@@ -52,11 +52,7 @@ func benchLasso(ctx context.Context, args []string, stdout io.Writer) error {
 	net := protocol.NewMemNetwork(protocol.WithLatency(time.Duration(*latency * float64(time.Millisecond))))
 	defer net.Close()
 	start := time.Now()
-	res, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (lasso.Result, error) {
-		e, err := mpc.New(ctx, net.Transport(r), rand.Reader)
-		if err != nil {
-			return lasso.Result{}, err
-		}
+	res, err := mpc.RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *mpc.Engine, r protocol.Role) (lasso.Result, error) {
 		return lasso.Fit(ctx, e, data[r], lasso.Options{Alpha: *alpha})
 	})
 	wall := time.Since(start)

@@ -63,11 +63,7 @@ func fit3(t testing.TB, data [3]Data, opts Options) [3]Result {
 	defer cancel()
 	net := protocol.NewMemNetwork()
 	defer net.Close()
-	res, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (Result, error) {
-		e, err := mpc.New(ctx, net.Transport(r), rand.Reader)
-		if err != nil {
-			return Result{}, err
-		}
+	res, err := mpc.RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *mpc.Engine, r protocol.Role) (Result, error) {
 		return Fit(ctx, e, data[r], opts)
 	})
 	if err != nil {

@@ -21,12 +21,7 @@ func run3[T any](t *testing.T, f func(ctx context.Context, e *mpc.Engine, party 
 	defer cancel()
 	net := protocol.NewMemNetwork()
 	defer net.Close()
-	out, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (T, error) {
-		e, err := mpc.New(ctx, net.Transport(r), rand.Reader)
-		if err != nil {
-			var zero T
-			return zero, err
-		}
+	out, err := mpc.RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *mpc.Engine, r protocol.Role) (T, error) {
 		return f(ctx, e, int(r))
 	})
 	if err != nil {

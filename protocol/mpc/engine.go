@@ -295,3 +295,16 @@ func decode(out fr.Vector, b []byte) error {
 	}
 	return nil
 }
+
+// RunLocal runs f with an engine for each of the three parties over net, all in this
+// process, as tests and benchmarks do; see protocol.RunParties for how failures end it.
+func RunLocal[T any](ctx context.Context, net *protocol.MemNetwork, random io.Reader, f func(ctx context.Context, e *Engine, r protocol.Role) (T, error)) ([3]T, error) {
+	return protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (T, error) {
+		e, err := New(ctx, net.Transport(r), random)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return f(ctx, e, r)
+	})
+}

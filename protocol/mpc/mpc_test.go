@@ -23,12 +23,7 @@ func run3[T any](t *testing.T, f func(ctx context.Context, e *Engine, party int)
 	defer cancel()
 	net := protocol.NewMemNetwork(opts...)
 	defer net.Close()
-	out, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (T, error) {
-		e, err := New(ctx, net.Transport(r), rand.Reader)
-		if err != nil {
-			var zero T
-			return zero, err
-		}
+	out, err := RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *Engine, r protocol.Role) (T, error) {
 		return f(ctx, e, int(r))
 	})
 	if err != nil {
