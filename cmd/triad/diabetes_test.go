@@ -17,9 +17,6 @@ import (
 // controllers with partial overlap (and identifiers in different case), runs all eight
 // steps over loopback libp2p, and compares with scikit-learn's Lasso fitted on the overlap.
 func TestDiabetesEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run with 2048-bit keys")
-	}
 	dir := t.TempDir()
 	out, err := exec.Command("/usr/bin/python3", "testdata/diabetes_split.py", dir).Output()
 	if err != nil {
