@@ -118,6 +118,7 @@ type sessionActor struct {
 	outcome *Outcome
 	err     error
 	started time.Time
+	over    bool // finish has run
 }
 
 func (s *sessionActor) Receive(c actor.Context) {
@@ -164,6 +165,10 @@ func (s *sessionActor) Receive(c actor.Context) {
 }
 
 func (s *sessionActor) finish(c actor.Context, err error) {
+	if s.over {
+		return
+	}
+	s.over = true
 	s.err = err
 	s.reg.set("session", "session", func(st *ActorState) {
 		st.BytesSent = s.party.Status().BytesSent
