@@ -102,6 +102,9 @@ func (p *Party) encrypt(ctx context.Context) error {
 				vals[j] = new(big.Int).Add(big.NewInt(v), offset)
 			}
 			packed, err := p.packRow(vals)
+			for _, v := range vals {
+				wipeBig(v)
+			}
 			if err != nil {
 				return fmt.Errorf("row %d: %w", i, err)
 			}
