@@ -17,10 +17,11 @@ build:
 demo: build
 	./$(BIN) demo --out triad-out
 
-# Everything CI runs: formatting, vet, unit and protocol tests, and the three-process testnet.
+# Everything CI runs: formatting, vet, staticcheck, unit and protocol tests, and the
+# three-process testnet.
 test: check unit testnet
 
-check:
+check: lint
 	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$fmt" ]; then echo "gofmt needed on:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet $(PKGS)
