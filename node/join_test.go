@@ -19,6 +19,19 @@ import (
 // checks that any two parties' shares reconstruct the plaintext inner join, and that the
 // third party received no identifier.
 func TestJoinOverLibp2p(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		bFrom, bTo int // controller B holds ids bFrom..bTo-1; A holds 0..29
+	}{
+		{"partial", 20, 45},
+		{"empty", 30, 40},
+		{"full", 0, 30},
+	} {
+		t.Run(c.name, func(t *testing.T) { joinOverLibp2p(t, c.bFrom, c.bTo) })
+	}
+}
+
+func joinOverLibp2p(t *testing.T, bFrom, bTo int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var mu sync.Mutex
@@ -51,7 +64,7 @@ func TestJoinOverLibp2p(t *testing.T) {
 		rowsA[id] = row
 	}
 	var want [][]int64
-	for i := 20; i < 45; i++ { // ids 20..29 are shared
+	for i := bFrom; i < bTo; i++ {
 		id := fmt.Sprintf("id-%04d", i)
 		row := []int64{int64(i) * 123456789, 0}
 		b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, row)
