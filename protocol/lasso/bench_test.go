@@ -1,11 +1,15 @@
 package lasso
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
+)
 
 // BenchmarkFit30 fits 30 features of 2000 rows: mostly the n-independent solve.
 func BenchmarkFit30(b *testing.B) {
-	X, y := synthetic(7, 2000, 30)
-	alpha := 0.05 * alphaMax(X, y)
+	X, y := lassotest.Synthetic(7, 2000, 30)
+	alpha := 0.05 * AlphaMax(X, y)
 	data := share(b, X, y, testFrac)
 	for range b.N {
 		res := fit3(b, data, Options{Alpha: alpha})

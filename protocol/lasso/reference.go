@@ -105,3 +105,27 @@ func softThreshold(z, t float64) float64 {
 	}
 	return 0
 }
+
+// AlphaMax returns max_j |Σ_k (x_kj − x̄_j)(y_k − ȳ)|/n, the smallest penalty at which
+// every coefficient is zero: a natural unit for choosing alpha, as scikit-learn's
+// lasso_path does.
+func AlphaMax(X [][]float64, y []float64) float64 {
+	n, d := len(X), len(X[0])
+	var ym float64
+	xm := make([]float64, d)
+	for k := range X {
+		ym += y[k] / float64(n)
+		for j := range d {
+			xm[j] += X[k][j] / float64(n)
+		}
+	}
+	var m float64
+	for j := range d {
+		var c float64
+		for k := range X {
+			c += (X[k][j] - xm[j]) * (y[k] - ym)
+		}
+		m = math.Max(m, math.Abs(c/float64(n)))
+	}
+	return m
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/triad-mpc/triad/crypto/shamir"
 	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
@@ -33,7 +34,7 @@ func run3[T any](t *testing.T, f func(ctx context.Context, e *mpc.Engine, party 
 // TestStatisticsOneRound checks the sufficient statistics exactly, and that they
 // cost one round whatever the number of rows.
 func TestStatisticsOneRound(t *testing.T) {
-	X, y := synthetic(5, 150, 3)
+	X, y := lassotest.Synthetic(5, 150, 3)
 	data := share(t, X, y, testFrac)
 	type out struct {
 		C      cross
@@ -85,8 +86,8 @@ func TestStatisticsOneRound(t *testing.T) {
 // TestStepwise drives the solver step by step, as an actor per iteration would, and
 // checks the protocol of the calls.
 func TestStepwise(t *testing.T) {
-	X, y := synthetic(6, 250, 5)
-	alpha := 0.1 * alphaMax(X, y)
+	X, y := lassotest.Synthetic(6, 250, 5)
+	alpha := 0.1 * AlphaMax(X, y)
 	data := share(t, X, y, testFrac)
 	b0, coef, r2 := Reference(X, y, alpha)
 	type out struct {
@@ -149,7 +150,7 @@ func TestStepwise(t *testing.T) {
 }
 
 func TestMaxIter(t *testing.T) {
-	X, y := synthetic(8, 200, 4)
+	X, y := lassotest.Synthetic(8, 200, 4)
 	data := share(t, X, y, testFrac)
 	res := fit3(t, data, Options{Alpha: 0.01, MaxIter: 7})
 	if res[0].Iterations != 7 {
@@ -197,7 +198,7 @@ func TestReferenceOnExactData(t *testing.T) {
 		t.Errorf("Reference = %v, %v, %v", b0, coef, r2)
 	}
 	// A penalty beyond alphaMax zeroes every coefficient, and the intercept is the mean.
-	b0, coef, r2 = Reference(X, y, 1.01*alphaMax(X, y))
+	b0, coef, r2 = Reference(X, y, 1.01*AlphaMax(X, y))
 	if coef[0] != 0 || coef[1] != 0 || r2 != 0 {
 		t.Errorf("Reference above alpha max = %v, %v, %v", b0, coef, r2)
 	}
