@@ -258,6 +258,18 @@ func (pk *PublicKey) Rerandomize(c *Ciphertext, rn *big.Int) *Ciphertext {
 	return &Ciphertext{c: x.Mod(x, pk.nSquared)}
 }
 
+// checkCiphertext refuses decryption with a wiped key and of anything but a unit
+// modulo n².
+func (sk *PrivateKey) checkCiphertext(c *Ciphertext) error {
+	if sk.wiped {
+		return ErrWiped
+	}
+	if c == nil {
+		return fmt.Errorf("%w: nil ciphertext", ErrOutOfRange)
+	}
+	return sk.checkUnit(c.c, "ciphertext")
+}
+
 // Decrypt returns the plaintext of c, in [0, n). It raises c to the orders
 // α_p and α_q of hs modulo p² and q² (SubgroupBits long: 256 bits for 2048-
 // and 3072-bit keys), which removes the randomness, and joins the two halves
@@ -270,13 +282,7 @@ func (pk *PublicKey) Rerandomize(c *Ciphertext, rn *big.Int) *Ciphertext {
 // for any other ciphertext, such as one from EncryptReference; DecryptReference
 // decrypts those.
 func (sk *PrivateKey) Decrypt(c *Ciphertext) (*big.Int, error) {
-	if sk.wiped {
-		return nil, ErrWiped
-	}
-	if c == nil {
-		return nil, fmt.Errorf("%w: nil ciphertext", ErrOutOfRange)
-	}
-	if err := sk.checkUnit(c.c, "ciphertext"); err != nil {
+	if err := sk.checkCiphertext(c); err != nil {
 		return nil, err
 	}
 	mp, okp := decryptHalf(c.c, sk.p, sk.pSquared, sk.alphaP, sk.hp)

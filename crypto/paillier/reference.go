@@ -33,13 +33,7 @@ func (pk *PublicKey) EncryptReference(random io.Reader, m *big.Int) (*Ciphertext
 // measured and tested against; use Decrypt for ciphertexts made with a
 // Randomness.
 func (sk *PrivateKey) DecryptReference(c *Ciphertext) (*big.Int, error) {
-	if sk.wiped {
-		return nil, ErrWiped
-	}
-	if c == nil {
-		return nil, fmt.Errorf("%w: nil ciphertext", ErrOutOfRange)
-	}
-	if err := sk.checkUnit(c.c, "ciphertext"); err != nil {
+	if err := sk.checkCiphertext(c); err != nil {
 		return nil, err
 	}
 	x := new(big.Int).Exp(c.c, sk.lambda, sk.nSquared)
