@@ -47,7 +47,6 @@ type Outcome struct {
 	IntersectionSize int
 	Steps            []join.StepReport
 	Model            *lasso.Result // nil with JoinOnly
-	Shares           *join.Shares  // this party's share of the joined table, with JoinOnly
 }
 
 // messages between the actors
@@ -90,7 +89,7 @@ func Run(ctx context.Context, cfg Config, reg *Registry) (*Outcome, error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan *sessionActor, 1)
+	done := make(chan struct{}, 1)
 	s := &sessionActor{ctx: ctx, cfg: cfg, party: party, reg: reg, done: done, role: role}
 	if _, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return s }), "session"); err != nil {
 		return nil, fmt.Errorf("start session actor: %w", err)
@@ -114,7 +113,7 @@ type sessionActor struct {
 	party   *join.Party
 	stages  []join.Stage
 	reg     *Registry
-	done    chan<- *sessionActor
+	done    chan<- struct{}
 	outcome *Outcome
 	err     error
 	started time.Time
@@ -146,7 +145,7 @@ func (s *sessionActor) Receive(c actor.Context) {
 		s.outcome = &Outcome{Role: s.role, Schema: s.party.Schema(), IntersectionSize: s.party.IntersectionSize(),
 			Steps: s.party.Report()}
 		if s.cfg.JoinOnly {
-			s.outcome.Shares = s.party.TakeResult()
+			s.party.TakeResult() // nothing to fit: let the shares go
 			s.finish(c, nil)
 			return
 		}
@@ -188,7 +187,7 @@ func (s *sessionActor) finish(c actor.Context, err error) {
 	} else {
 		log.Infow("session finished", "role", s.role.String(), "seconds", time.Since(s.started).Seconds())
 	}
-	s.done <- s
+	s.done <- struct{}{}
 }
 
 // spawnStage starts the actor for stage i. The stage's protocol work runs on its own

@@ -212,7 +212,7 @@ func (p *Party) Run(ctx context.Context) (*Shares, error) {
 			return nil, err
 		}
 	}
-	return p.Result(), nil
+	return p.TakeResult(), nil
 }
 
 // RunStage runs one stage, timing it and wrapping its error with the steps it covers.
@@ -236,11 +236,8 @@ func (p *Party) RunStage(ctx context.Context, s Stage) error {
 	return nil
 }
 
-// Result returns the party's shares once resharing is done.
-func (p *Party) Result() *Shares { return p.out }
-
-// TakeResult returns the party's shares and forgets them, so that they can be
-// collected once the caller is done with them.
+// TakeResult returns the party's shares once resharing is done, and forgets them so
+// that they can be collected once the caller is done with them.
 func (p *Party) TakeResult() *Shares {
 	out := p.out
 	p.out = nil
