@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/wire"
 )
@@ -35,31 +33,17 @@ func (p *Party) hello() *wire.Hello {
 // run the same protocol with the same settings and compatible column schemas.
 func (p *Party) handshake(ctx context.Context) error {
 	mine := p.hello()
-	b, err := proto.Marshal(envHello(mine))
-	if err != nil {
-		return err
-	}
-	out := make(map[protocol.Role][]byte, 2)
+	// Hellos are small, so sending to both before receiving cannot block.
 	for _, r := range p.role.Others() {
-		out[r] = b
+		if err := p.link.send(ctx, r, envHello(mine)); err != nil {
+			return err
+		}
 	}
-	in, err := protocol.Exchange(ctx, p.link.t, out)
-	if err != nil {
-		return err
-	}
-	p.link.sent.Add(int64(2 * len(b)))
 	hellos := map[protocol.Role]*wire.Hello{p.role: mine}
-	for from, msg := range in {
-		env := new(wire.Envelope)
-		if err := proto.Unmarshal(msg, env); err != nil {
-			return fmt.Errorf("malformed hello from %s: %w", from, err)
-		}
-		if a := env.GetAbort(); a != nil {
-			return &AbortedError{Party: from, Reason: a.GetReason()}
-		}
-		h := env.GetHello()
-		if h == nil {
-			return fmt.Errorf("expected a hello from %s, got %T", from, env.GetBody())
+	for _, from := range p.role.Others() {
+		h, err := expect(ctx, &p.link, from, (*wire.Envelope).GetHello, "a hello")
+		if err != nil {
+			return err
 		}
 		if err := checkHello(mine, h, from); err != nil {
 			return err
