@@ -62,7 +62,6 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return err
 	}
-	node.RouteLibp2pLogs()
 	n, err := node.New(ctx, ncfg)
 	if err != nil {
 		return fmt.Errorf("start peer: %w", err)
