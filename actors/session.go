@@ -3,7 +3,6 @@ package actors
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -169,13 +168,12 @@ func (s *sessionActor) finish(c actor.Context, err error) {
 	}
 	s.over = true
 	s.err = err
+	if err != nil {
+		join.Abort(s.ctx, s.cfg.Transport, err)
+	}
 	s.reg.set("session", "session", func(st *ActorState) {
 		st.BytesSent = s.party.Status().BytesSent
 		if err != nil {
-			var ab *join.AbortedError
-			if !errors.As(err, &ab) {
-				join.Abort(context.WithoutCancel(s.ctx), s.cfg.Transport, err)
-			}
 			st.Status, st.LastEvent = "failed", err.Error()
 			return
 		}

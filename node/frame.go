@@ -22,10 +22,14 @@ const (
 	frameHello  byte = 1 // "<protocol id> <role>": first frame each way
 	frameBye    byte = 2 // the sender will send nothing more
 	frameByeAck byte = 3 // the receiver has read everything up to a bye
+	frameAbort  byte = 4 // the sender stopped the session; the payload says why
 )
 
-// maxControl bounds the payload of frames other than frameData.
+// maxControl bounds the payload of frames other than frameData and frameAbort.
 const maxControl = 256
+
+// maxReason bounds the payload of frameAbort; a longer reason is cut.
+const maxReason = 4096
 
 // ErrFrameTooLarge reports a message longer than protocol.MaxMessage, refused by the
 // sender before it is written and by the receiver as soon as it reads the header.
@@ -59,7 +63,7 @@ func readFrame(r io.Reader) (byte, []byte, error) {
 		return 0, nil, err
 	}
 	typ, n := h[0], binary.BigEndian.Uint32(h[1:])
-	if typ > frameByeAck {
+	if typ > frameAbort {
 		return 0, nil, fmt.Errorf("unknown frame type %d", typ)
 	}
 	if limit := frameLimit(typ); uint64(n) > uint64(limit) {
@@ -76,8 +80,11 @@ func readFrame(r io.Reader) (byte, []byte, error) {
 }
 
 func frameLimit(typ byte) int {
-	if typ == frameData {
+	switch typ {
+	case frameData:
 		return protocol.MaxMessage
+	case frameAbort:
+		return maxReason
 	}
 	return maxControl
 }

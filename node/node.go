@@ -588,8 +588,14 @@ func (t transport) Recv(ctx context.Context, from protocol.Role) ([]byte, error)
 	if t.n.isClosing() {
 		return nil, fmt.Errorf("receive from %s: %w", from, protocol.ErrClosed)
 	}
+	if ab := l.abortNotice(); ab != nil {
+		return nil, ab
+	}
 	select {
 	case msg, ok := <-l.in:
+		if ab := l.abortNotice(); ab != nil {
+			return nil, ab
+		}
 		if !ok {
 			return nil, fmt.Errorf("receive from %s: %w", from, l.cause())
 		}
@@ -599,6 +605,25 @@ func (t transport) Recv(ctx context.Context, from protocol.Role) ([]byte, error)
 	case <-t.n.closing:
 		return nil, fmt.Errorf("receive from %s: %w", from, protocol.ErrClosed)
 	}
+}
+
+// Abort sends an abort frame to both peers, each bounded by ctx.
+func (t transport) Abort(ctx context.Context, reason string) error {
+	if len(reason) > maxReason {
+		reason = reason[:maxReason]
+	}
+	var errs []error
+	for _, r := range t.n.self.Others() {
+		l := t.n.links[r]
+		if err := l.writable(); err != nil {
+			errs = append(errs, fmt.Errorf("abort to %s: %w", r, err))
+			continue
+		}
+		if err := l.write(ctx, frameAbort, []byte(reason)); err != nil {
+			errs = append(errs, fmt.Errorf("abort to %s: %w", r, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // link is the session stream to one peer and its bookkeeping.
@@ -617,7 +642,8 @@ type link struct {
 
 	mu     sync.Mutex
 	st     LinkState
-	err    error // why no more messages come or go
+	err    error                  // why no more messages come or go
+	abort  *protocol.AbortedError // the peer's abort notice, once received
 	stream network.Stream
 	bw     *bufio.Writer
 
@@ -635,6 +661,13 @@ func newLink(n *Node, r protocol.Role) *link {
 		in:    make(chan []byte, n.opts.queue),
 		wmu:   make(chan struct{}, 1),
 	}
+}
+
+// abortNotice returns the peer's abort notice, if it sent one.
+func (l *link) abortNotice() *protocol.AbortedError {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.abort
 }
 
 func (l *link) state() LinkState {
@@ -801,6 +834,14 @@ func (l *link) read(s network.Stream, br *bufio.Reader) {
 			go l.acknowledge()
 		case frameByeAck:
 			l.ackOnce.Do(func() { close(l.acked) })
+		case frameAbort:
+			ab := &protocol.AbortedError{Party: l.role, Reason: string(msg)}
+			l.mu.Lock()
+			if l.abort == nil {
+				l.abort = ab
+			}
+			l.mu.Unlock()
+			endInput(ab)
 		default:
 			l.fail(fmt.Errorf("link to %s lost: unexpected frame type %d", l.role, typ))
 			s.Reset()

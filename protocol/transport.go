@@ -22,12 +22,28 @@ type Transport interface {
 	Self() Role
 	// Send delivers msg to the party playing role to. The transport may keep msg.
 	Send(ctx context.Context, to Role, msg []byte) error
-	// Recv returns the next message from the party playing role from.
+	// Recv returns the next message from the party playing role from. Once that party
+	// has aborted, Recv returns an *AbortedError instead of any message still queued.
 	Recv(ctx context.Context, from Role) ([]byte, error)
+	// Abort tells both other parties that this party has stopped the session, and
+	// why, out of band of the session's messages: a receiver can never read an abort
+	// as protocol data. It waits at most until ctx ends. reason must hold no data.
+	Abort(ctx context.Context, reason string) error
 }
 
 // ErrClosed is returned by a transport whose session has ended.
 var ErrClosed = errors.New("transport closed")
+
+// AbortedError reports that another party stopped the session; Reason is its own
+// account of why.
+type AbortedError struct {
+	Party  Role
+	Reason string
+}
+
+func (e *AbortedError) Error() string {
+	return fmt.Sprintf("%s stopped the session: %s", e.Party, e.Reason)
+}
 
 // Exchange sends out[r] to every role r in out while receiving one message from each of
 // them, so that two parties that send to each other at once never wait on each other.
@@ -42,13 +58,13 @@ func Exchange(ctx context.Context, t Transport, out map[Role][]byte) (map[Role][
 	for from := range out {
 		msg, err := t.Recv(ctx, from)
 		if err != nil {
-			return nil, fmt.Errorf("receive from %s: %w", from, err)
+			return nil, err // the transport names the peer
 		}
 		in[from] = msg
 	}
 	for range out {
 		if err := <-errc; err != nil {
-			return nil, fmt.Errorf("send: %w", err)
+			return nil, err
 		}
 	}
 	return in, nil
@@ -76,10 +92,18 @@ type MemNetwork struct {
 	queue   int
 	tap     func(from, to Role, msg []byte)
 	links   [3][3]chan memMsg
+	aborts  [3]memAbort
 	sent    [3]atomic.Int64
 	msgs    [3]atomic.Int64
 	done    chan struct{}
 	once    sync.Once
+}
+
+// memAbort is one party's abort notice: closed once, with the reason set before.
+type memAbort struct {
+	once   sync.Once
+	done   chan struct{}
+	reason string
 }
 
 type memMsg struct {
@@ -92,6 +116,9 @@ func NewMemNetwork(opts ...MemOption) *MemNetwork {
 	n := &MemNetwork{queue: 4, done: make(chan struct{})}
 	for _, o := range opts {
 		o(n)
+	}
+	for i := range n.aborts {
+		n.aborts[i].done = make(chan struct{})
 	}
 	for i := range n.links {
 		for j := range n.links[i] {
@@ -138,18 +165,37 @@ func (t *memTransport) Send(ctx context.Context, to Role, msg []byte) error {
 		t.net.sent[t.self].Add(int64(len(msg)))
 		t.net.msgs[t.self].Add(1)
 		return nil
+	case <-t.net.aborts[to].done:
+		return &AbortedError{Party: to, Reason: t.net.aborts[to].reason}
 	case <-ctx.Done():
-		return ctx.Err()
+		return fmt.Errorf("send to %s: %w", to, ctx.Err())
 	case <-t.net.done:
-		return ErrClosed
+		return fmt.Errorf("send to %s: %w", to, ErrClosed)
 	}
+}
+
+func (t *memTransport) Abort(ctx context.Context, reason string) error {
+	a := &t.net.aborts[t.self]
+	a.once.Do(func() {
+		a.reason = reason
+		close(a.done)
+	})
+	return nil
 }
 
 func (t *memTransport) Recv(ctx context.Context, from Role) ([]byte, error) {
 	if !from.Valid() || from == t.self {
 		return nil, fmt.Errorf("receive at %s from %s: no such link", t.self, from)
 	}
+	ab := &t.net.aborts[from]
 	select {
+	case <-ab.done:
+		return nil, &AbortedError{Party: from, Reason: ab.reason}
+	default:
+	}
+	select {
+	case <-ab.done:
+		return nil, &AbortedError{Party: from, Reason: ab.reason}
 	case m := <-t.net.links[from][t.self]:
 		if wait := time.Until(m.at.Add(t.net.latency)); wait > 0 {
 			timer := time.NewTimer(wait)
@@ -157,14 +203,14 @@ func (t *memTransport) Recv(ctx context.Context, from Role) ([]byte, error) {
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return nil, fmt.Errorf("receive from %s: %w", from, ctx.Err())
 			}
 		}
 		return m.data, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, fmt.Errorf("receive from %s: %w", from, ctx.Err())
 	case <-t.net.done:
-		return nil, ErrClosed
+		return nil, fmt.Errorf("receive from %s: %w", from, ErrClosed)
 	}
 }
 

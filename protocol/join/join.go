@@ -208,7 +208,7 @@ func (p *Party) Stages() []Stage {
 func (p *Party) Run(ctx context.Context) (*Shares, error) {
 	for _, s := range p.Stages() {
 		if err := p.RunStage(ctx, s); err != nil {
-			Abort(context.WithoutCancel(ctx), p.link.t, err)
+			Abort(ctx, p.link.t, err)
 			return nil, err
 		}
 	}
@@ -227,7 +227,7 @@ func (p *Party) RunStage(ctx context.Context, s Stage) error {
 	p.report = append(p.report, StepReport{Name: s.Name, Steps: s.Steps, Seconds: time.Since(start).Seconds(), BytesSent: p.link.sent.Load() - before})
 	p.mu.Unlock()
 	if err != nil {
-		var ab *AbortedError
+		var ab *protocol.AbortedError
 		if errors.As(err, &ab) {
 			return err
 		}
@@ -309,6 +309,18 @@ func shuffle(random io.Reader, n int, swap func(i, j int)) error {
 		}
 	}
 	return nil
+}
+
+// Abort tells the other parties why this party stopped, unless it stopped because
+// another party did, waiting at most abortWait even if ctx is cancelled.
+func Abort(ctx context.Context, t protocol.Transport, cause error) {
+	var ab *protocol.AbortedError
+	if errors.As(cause, &ab) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortWait)
+	defer cancel()
+	_ = t.Abort(ctx, cause.Error())
 }
 
 // wipeBig zeroes a big integer's words before it is dropped.

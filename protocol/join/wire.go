@@ -27,33 +27,20 @@ func (l *link) send(ctx context.Context, to protocol.Role, env *wire.Envelope) e
 		return fmt.Errorf("encode message for %s: %w", to, err)
 	}
 	if err := l.t.Send(ctx, to, b); err != nil {
-		return fmt.Errorf("send to %s: %w", to, err)
+		return err // the transport names the peer
 	}
 	l.sent.Add(int64(len(b)))
 	return nil
 }
 
-// AbortedError reports that another party stopped the session.
-type AbortedError struct {
-	Party  protocol.Role
-	Reason string
-}
-
-func (e *AbortedError) Error() string {
-	return fmt.Sprintf("%s stopped the session: %s", e.Party, e.Reason)
-}
-
 func (l *link) recv(ctx context.Context, from protocol.Role) (*wire.Envelope, error) {
 	b, err := l.t.Recv(ctx, from)
 	if err != nil {
-		return nil, fmt.Errorf("receive from %s: %w", from, err)
+		return nil, err // the transport names the peer
 	}
 	env := new(wire.Envelope)
 	if err := proto.Unmarshal(b, env); err != nil {
 		return nil, fmt.Errorf("malformed message from %s: %w", from, err)
-	}
-	if a := env.GetAbort(); a != nil {
-		return nil, &AbortedError{Party: from, Reason: a.GetReason()}
 	}
 	return env, nil
 }
@@ -88,20 +75,6 @@ func (l *link) sendAsync(ctx context.Context, to protocol.Role, next func() (*wi
 		}
 	}()
 	return done
-}
-
-// Abort tells the other parties why this party stopped, without waiting long for them.
-// The reason must not contain data values.
-func Abort(ctx context.Context, t protocol.Transport, reason error) {
-	b, err := proto.Marshal(&wire.Envelope{Body: &wire.Envelope_Abort{Abort: &wire.Abort{Reason: reason.Error()}}})
-	if err != nil {
-		return
-	}
-	for _, r := range t.Self().Others() {
-		sctx, cancel := context.WithTimeout(ctx, abortWait)
-		_ = t.Send(sctx, r, b)
-		cancel()
-	}
 }
 
 func envHello(m *wire.Hello) *wire.Envelope {
