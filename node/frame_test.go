@@ -85,7 +85,7 @@ func TestFrameErrors(t *testing.T) {
 }
 
 func TestHello(t *testing.T) {
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		got, err := parseHello(hello(r))
 		if err != nil || got != r {
 			t.Fatalf("hello(%s) parses as %v, %v", r, got, err)

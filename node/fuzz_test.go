@@ -41,7 +41,7 @@ func FuzzReadFrame(f *testing.F) {
 
 // FuzzParseHello checks that the hello parser accepts only what hello produces.
 func FuzzParseHello(f *testing.F) {
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		f.Add(hello(r))
 	}
 	f.Add([]byte("/triad/session/0.9.0 controller-a"))

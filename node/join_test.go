@@ -13,6 +13,7 @@ import (
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // TestJoinOverLibp2p runs steps 1–7 between three real libp2p hosts on loopback and
@@ -52,8 +53,8 @@ func joinOverLibp2p(t *testing.T, bFrom, bTo int) {
 		}
 	}()
 
-	p := join.DefaultParams()
-	p.PaillierBits = 1024
+	p := session.Default()
+	p.Join.PaillierBits = 1024
 	a := &join.Table{Columns: []string{"x1", "y"}, Outcome: "y"}
 	b := &join.Table{Columns: []string{"x2", "x3"}}
 	rowsA := map[string][]int64{}
@@ -77,24 +78,17 @@ func joinOverLibp2p(t *testing.T, bFrom, bTo int) {
 	var shares [3]*join.Shares
 	var errs [3]error
 	var wg sync.WaitGroup
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		wg.Go(func() {
 			tr, err := nodes[r].Transport(ctx)
 			if err != nil {
 				errs[r] = err
 				return
 			}
-			var party *join.Party
-			switch r {
-			case protocol.ControllerA:
-				party, err = join.NewController(tr, a, p, nil)
-			case protocol.ControllerB:
-				party, err = join.NewController(tr, b, p, nil)
-			default:
-				party, err = join.NewThirdParty(tr, p, nil)
-			}
+			tables := [3]*join.Table{a, b, nil}
+			sess, err := session.New(tr, p, tables[r], nil, session.WithTestKeys(), session.WithJoinOnly())
 			if err == nil {
-				shares[r], err = party.Run(ctx)
+				shares[r], err = runStages(ctx, sess)
 			}
 			errs[r] = err
 		})
@@ -131,4 +125,15 @@ func joinOverLibp2p(t *testing.T, bFrom, bTo int) {
 			t.Fatalf("identifier %q reached the third party", id)
 		}
 	}
+}
+
+// runStages runs a session's stages in order and takes the shares of step 7.
+func runStages(ctx context.Context, s *session.Session) (*join.Shares, error) {
+	for _, st := range s.Stages() {
+		if err := s.RunStage(ctx, st); err != nil {
+			s.Abort(ctx, err)
+			return nil, err
+		}
+	}
+	return s.TakeShares(), nil
 }

@@ -76,6 +76,10 @@ type Node struct {
 	cancel  context.CancelFunc
 	closing chan struct{} // closed when Close starts
 
+	abortOnce sync.Once
+	aborted   chan struct{}          // closed when either peer aborts the session
+	abort     *protocol.AbortedError // the first abort notice, set before aborted closes
+
 	closeOnce sync.Once
 	closeErr  error
 	wg        sync.WaitGroup // dial loops and stream readers
@@ -129,7 +133,7 @@ func Loopback(ctx context.Context, opts ...Option) ([3]*Node, error) {
 	}
 	var keys [3]crypto.PrivKey
 	var ids [3]peer.ID
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		sk, _, err := crypto.GenerateEd25519Key(rand.Reader)
 		if err != nil {
 			return nodes, fmt.Errorf("loopback: generate key: %w", err)
@@ -140,7 +144,7 @@ func Loopback(ctx context.Context, opts ...Option) ([3]*Node, error) {
 		keys[r] = sk
 	}
 	listen := []ma.Multiaddr{ma.StringCast("/ip4/127.0.0.1/tcp/0")}
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		n, err := newNode(ctx, r, keys[r], listen, ids, o)
 		if err != nil {
 			for _, m := range nodes {
@@ -208,6 +212,7 @@ func newNode(ctx context.Context, self protocol.Role, key crypto.PrivKey, listen
 		opts:    o,
 		ids:     ids,
 		closing: make(chan struct{}),
+		aborted: make(chan struct{}),
 	}
 	n.ctx, n.cancel = context.WithCancel(ctx)
 	for _, r := range self.Others() {
@@ -566,6 +571,9 @@ func (t transport) Send(ctx context.Context, to protocol.Role, msg []byte) error
 	if t.n.isClosing() {
 		return fmt.Errorf("send to %s: %w", to, protocol.ErrClosed)
 	}
+	if ab := t.n.abortNotice(); ab != nil {
+		return ab
+	}
 	if err := l.writable(); err != nil {
 		return fmt.Errorf("send to %s: %w", to, err)
 	}
@@ -588,12 +596,14 @@ func (t transport) Recv(ctx context.Context, from protocol.Role) ([]byte, error)
 	if t.n.isClosing() {
 		return nil, fmt.Errorf("receive from %s: %w", from, protocol.ErrClosed)
 	}
-	if ab := l.abortNotice(); ab != nil {
+	if ab := t.n.abortNotice(); ab != nil {
 		return nil, ab
 	}
 	select {
+	case <-t.n.aborted:
+		return nil, t.n.abortNotice()
 	case msg, ok := <-l.in:
-		if ab := l.abortNotice(); ab != nil {
+		if ab := t.n.abortNotice(); ab != nil {
 			return nil, ab
 		}
 		if !ok {
@@ -642,8 +652,7 @@ type link struct {
 
 	mu     sync.Mutex
 	st     LinkState
-	err    error                  // why no more messages come or go
-	abort  *protocol.AbortedError // the peer's abort notice, once received
+	err    error // why no more messages come or go
 	stream network.Stream
 	bw     *bufio.Writer
 
@@ -663,11 +672,22 @@ func newLink(n *Node, r protocol.Role) *link {
 	}
 }
 
-// abortNotice returns the peer's abort notice, if it sent one.
-func (l *link) abortNotice() *protocol.AbortedError {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.abort
+// noteAbort records a peer's abort notice: the session is over for this node.
+func (n *Node) noteAbort(ab *protocol.AbortedError) {
+	n.abortOnce.Do(func() {
+		n.abort = ab
+		close(n.aborted)
+	})
+}
+
+// abortNotice returns the first abort notice a peer sent, if any.
+func (n *Node) abortNotice() *protocol.AbortedError {
+	select {
+	case <-n.aborted:
+		return n.abort
+	default:
+		return nil
+	}
 }
 
 func (l *link) state() LinkState {
@@ -836,11 +856,7 @@ func (l *link) read(s network.Stream, br *bufio.Reader) {
 			l.ackOnce.Do(func() { close(l.acked) })
 		case frameAbort:
 			ab := &protocol.AbortedError{Party: l.role, Reason: string(msg)}
-			l.mu.Lock()
-			if l.abort == nil {
-				l.abort = ab
-			}
-			l.mu.Unlock()
+			l.n.noteAbort(ab)
 			endInput(ab)
 		default:
 			l.fail(fmt.Errorf("link to %s lost: unexpected frame type %d", l.role, typ))

@@ -36,7 +36,7 @@ func loopback(t *testing.T, opts ...Option) ([3]*Node, [3]protocol.Transport) {
 	}
 	t.Cleanup(func() { closeAll(nodes[:]...) })
 	var ts [3]protocol.Transport
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		if ts[r], err = nodes[r].Transport(ctx); err != nil {
 			t.Fatalf("%s: %v", r, err)
 		}
@@ -78,7 +78,7 @@ func TestMessagesArriveInOrder(t *testing.T) {
 	var sent [3][3]int64
 	var wg sync.WaitGroup
 	errs := make(chan error, 12)
-	for _, from := range protocol.Roles {
+	for _, from := range protocol.Roles() {
 		for _, to := range from.Others() {
 			for i := range count {
 				sent[from][to] += int64(len(message(from, to, i)))
@@ -114,7 +114,7 @@ func TestMessagesArriveInOrder(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	for _, from := range protocol.Roles {
+	for _, from := range protocol.Roles() {
 		for _, to := range from.Others() {
 			out, in := nodes[from].Stats().Peers[to], nodes[to].Stats().Peers[from]
 			if out.BytesSent != sent[from][to] || out.MessagesSent != count {
@@ -355,12 +355,12 @@ func TestUnknownPeerRefused(t *testing.T) {
 
 	// The configured peers are unaffected.
 	var ts [3]protocol.Transport
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		if ts[r], err = nodes[r].Transport(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, from := range protocol.Roles {
+	for _, from := range protocol.Roles() {
 		for _, to := range from.Others() {
 			if err := ts[from].Send(ctx, to, message(from, to, 1)); err != nil {
 				t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // TestConsoleShowsActors runs a session whose controller-a is watched by the console,
@@ -22,8 +23,9 @@ func TestConsoleShowsActors(t *testing.T) {
 	srv := httptest.NewServer(Handler(Party{Role: "controller-a", Registry: reg, Links: func() any { return map[string]string{"third-party": "up"} }}))
 	defer srv.Close()
 
-	p := join.DefaultParams()
-	p.PaillierBits = 1024
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	p.Model.MinRows = 20
 	a := &join.Table{Columns: []string{"x", "y"}, Outcome: "y"}
 	b := &join.Table{Columns: []string{"z"}}
 	for i := range 30 {
@@ -36,12 +38,13 @@ func TestConsoleShowsActors(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	tables := map[protocol.Role]*join.Table{protocol.ControllerA: a, protocol.ControllerB: b}
-	if _, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*actors.Outcome, error) {
+	if _, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*session.Outcome, error) {
 		var watch *actors.Registry
 		if r == protocol.ControllerA {
 			watch = reg
 		}
-		return actors.Run(ctx, actors.Config{Transport: net.Transport(r), Params: p, Table: tables[r]}, watch)
+		return actors.Run(ctx, actors.Config{Transport: net.Transport(r), Settings: p,
+			Options: []session.Option{session.WithTestKeys()}, Table: tables[r]}, watch)
 	}); err != nil {
 		t.Fatal(err)
 	}

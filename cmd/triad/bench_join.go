@@ -74,7 +74,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	var cmds [3]*exec.Cmd
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		logf, err := os.Create(filepath.Join(dir, r.String()+".log"))
 		if err != nil {
 			return err
@@ -87,7 +87,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	var errs []error
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		if err := cmds[r].Wait(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w (log: %s)", r, err, filepath.Join(dir, r.String()+".log")))
 		}
@@ -97,7 +97,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rep := benchJoinReport{Rows: *rows, FeaturesA: *fa, FeaturesB: *fb, Overlap: *overlap, PaillierBits: *bits,
 		PeakRSSBytes: map[string]int64{}}
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		if ru, ok := cmds[r].ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rep.PeakRSSBytes[r.String()] = ru.Maxrss * 1024
 		}
@@ -138,7 +138,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 func benchSites(dir string, bits int, data map[protocol.Role][2]string) ([3]string, error) {
 	var paths [3]string
 	var addrs [3]string
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		port, err := freePort()
 		if err != nil {
 			return paths, err
@@ -152,7 +152,7 @@ func benchSites(dir string, bits int, data map[protocol.Role][2]string) ([3]stri
 		paths[r] = filepath.Join(site, configFileName)
 		addrs[r] = fmt.Sprintf("%s/p2p/%s", listen, id)
 	}
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		b, err := os.ReadFile(paths[r])
 		if err != nil {
 			return paths, err

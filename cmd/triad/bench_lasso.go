@@ -61,7 +61,7 @@ func benchLasso(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("bench lasso: %w", err)
 	}
 	var sent int64
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		sent = max(sent, net.BytesSent(r))
 	}
 	r := res[0]

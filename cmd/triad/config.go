@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +17,7 @@ import (
 
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
-	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // siteConfig is one site's configuration file (triad.toml), as `triad init` writes it.
@@ -50,6 +49,7 @@ type modelConfig struct {
 	Alpha   float64 `toml:"alpha"`
 	MaxIter int     `toml:"max_iter"`
 	Tol     float64 `toml:"tol"`
+	MinRows int     `toml:"min_rows"`
 }
 
 type cryptoConfig struct {
@@ -58,13 +58,13 @@ type cryptoConfig struct {
 
 // defaultSiteConfig holds the values a key takes when the file leaves it out.
 func defaultSiteConfig() siteConfig {
-	p := join.DefaultParams()
+	p := session.Default()
 	return siteConfig{
 		KeyFile: "node.key",
 		OutDir:  "out",
-		Data:    dataConfig{CaseFold: p.CaseFold},
-		Model:   modelConfig{Alpha: p.Model.Alpha, MaxIter: p.Model.MaxIter, Tol: p.Model.Tol},
-		Crypto:  cryptoConfig{PaillierBits: p.PaillierBits},
+		Data:    dataConfig{CaseFold: p.Join.CaseFold},
+		Model:   modelConfig{Alpha: p.Model.Alpha, MaxIter: p.Model.MaxIter, Tol: p.Model.Tol, MinRows: p.Model.MinRows},
+		Crypto:  cryptoConfig{PaillierBits: p.Join.PaillierBits},
 	}
 }
 
@@ -192,17 +192,12 @@ func (c *siteConfig) validate() error {
 	if err := c.validateData(role); err != nil {
 		return err
 	}
-	m := c.Model
-	switch {
-	case m.Alpha < 0 || math.IsNaN(m.Alpha) || math.IsInf(m.Alpha, 0):
-		return c.errorAt("model.alpha", "%g: want a finite number ≥ 0", m.Alpha)
-	case m.MaxIter < 1:
-		return c.errorAt("model.max_iter", "%d: want at least 1", m.MaxIter)
-	case !(m.Tol > 0) || math.IsInf(m.Tol, 0):
-		return c.errorAt("model.tol", "%g: want a finite number > 0", m.Tol)
-	}
-	if b := c.Crypto.PaillierBits; b != 2048 && b != 3072 {
-		return c.errorAt("crypto.paillier_bits", "%d: want 2048 or 3072", b)
+	if err := c.settings().Validate(); err != nil {
+		var se *session.SettingError
+		if errors.As(err, &se) {
+			return c.errorAt(se.Key, "%v: want %s", se.Value, se.Want)
+		}
+		return fmt.Errorf("%s: %w", c.path, err)
 	}
 	return c.validatePeers(role)
 }
@@ -337,11 +332,11 @@ func (c *siteConfig) nodeConfig() (node.Config, error) {
 	return cfg, nil
 }
 
-// params returns the session settings the file chooses, on top of Triad's defaults.
-func (c *siteConfig) params() join.Params {
-	p := join.DefaultParams()
-	p.PaillierBits = c.Crypto.PaillierBits
-	p.CaseFold = c.Data.CaseFold
-	p.Model = join.Model{Alpha: c.Model.Alpha, MaxIter: c.Model.MaxIter, Tol: c.Model.Tol}
+// settings returns the session settings the file chooses, on top of Triad's defaults.
+func (c *siteConfig) settings() session.Settings {
+	p := session.Default()
+	p.Join.PaillierBits = c.Crypto.PaillierBits
+	p.Join.CaseFold = c.Data.CaseFold
+	p.Model.Alpha, p.Model.MaxIter, p.Model.Tol, p.Model.MinRows = c.Model.Alpha, c.Model.MaxIter, c.Model.Tol, c.Model.MinRows
 	return p
 }

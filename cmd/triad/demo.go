@@ -9,8 +9,8 @@ import (
 	"os"
 
 	"github.com/triad-mpc/triad/protocol"
-	"github.com/triad-mpc/triad/protocol/join"
 	"github.com/triad-mpc/triad/protocol/lasso"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
@@ -21,16 +21,19 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of the synthetic data (not of any cryptographic randomness)")
 	dataOnly := fs.Bool("data-only", false, "write the synthetic CSV files and stop")
 	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
-	p := join.DefaultParams()
+	p := session.Default()
 	p.Model.Alpha = 0.05
-	modelFlags(fs, &p)
+	settingFlags(fs, &p)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkSettings(p); err != nil {
 		return err
 	}
 	if *rows < 10 || *overlap <= 0 || *overlap > 1 {
 		return fmt.Errorf("demo: want --rows ≥ 10 and 0 < --overlap ≤ 1")
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return err
 	}
 	fileA, fileB, err := writeSynth(*out, synthSpec{Rows: *rows, Overlap: *overlap, Missing: 0.01, Seed: *seed})
@@ -41,7 +44,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if *dataOnly {
 		return nil
 	}
-	e := embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: *out, params: p,
+	e := embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: *out, settings: p,
 		console: *consoleAddr, stdout: stdout}
 	res, err := runEmbedded(ctx, e)
 	if err != nil {
@@ -101,7 +104,7 @@ func plaintextJoin(e embedded) ([][]float64, []float64, []string, error) {
 		vals := append(append([]int64(nil), a.Rows[i]...), rb...)
 		var x []float64
 		for j, v := range vals {
-			f := e.params.Fixed.Decode(v)
+			f := e.settings.Join.Fixed.Decode(v)
 			if j == yi {
 				y = append(y, f)
 			} else {

@@ -292,6 +292,8 @@ func siteTemplate(role protocol.Role, listen []string) string {
 	w("max_iter = %d", d.Model.MaxIter)
 	w("# Convergence tolerance: the solver stops when a step moves the standardised coefficients by less than this.")
 	w("tol = %s", tomlFloat(d.Model.Tol))
+	w("# Minimum cohort: below this many joined people (and never below 10 per feature) no model is fitted.")
+	w("min_rows = %d", d.Model.MinRows)
 	w("")
 	w("# Encryption; all three sites must agree.")
 	w("[crypto]")

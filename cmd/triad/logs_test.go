@@ -11,7 +11,7 @@ import (
 
 	logging "github.com/ipfs/go-log/v2"
 
-	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // TestLogsHoldNoData runs a whole session with every logger at debug level and checks
@@ -24,16 +24,16 @@ func TestLogsHoldNoData(t *testing.T) {
 	logging.SetupLogging(logging.Config{Format: logging.JSONOutput, Level: logging.LevelDebug, File: logPath})
 	defer logging.SetupLogging(saved)
 
-	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 120, Overlap: 0.6, Missing: 0.02, Seed: 3})
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 400, Overlap: 0.6, Missing: 0.02, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := join.DefaultParams()
-	p.PaillierBits = 1024
+	p := session.Default()
+	p.Join.PaillierBits = 1024
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := filepath.Join(dir, "out")
-	if _, err := runEmbedded(ctx, embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: out, params: p}); err != nil {
+	if _, err := runEmbedded(ctx, embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: out, settings: p, opts: testKeys()}); err != nil {
 		t.Fatal(err)
 	}
 	logs, err := os.ReadFile(logPath)

@@ -15,6 +15,7 @@ import (
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // runNode runs one site of a session for real: it reads the site's configuration and
@@ -38,16 +39,17 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
-	params := cfg.params()
-	if err := params.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", *path, err)
+	settings := cfg.settings()
+	var opts []session.Option
+	if *joinOnly {
+		opts = append(opts, session.WithJoinOnly())
 	}
 	var table *join.Table
 	dropped := map[protocol.Role]int{}
 	if role != protocol.ThirdParty {
 		table, err = join.ReadFile(cfg.Data.File, join.Spec{
 			IDColumn: cfg.Data.IDColumn, Features: cfg.Data.Features, Outcome: cfg.Data.Outcome,
-			CaseFold: cfg.Data.CaseFold, Fixed: params.Fixed,
+			CaseFold: cfg.Data.CaseFold, Fixed: settings.Join.Fixed,
 		})
 		if err != nil {
 			return err
@@ -59,7 +61,7 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.OutDir, 0o700); err != nil {
 		return err
 	}
 	n, err := node.New(ctx, ncfg)
@@ -89,8 +91,8 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	out, err := actors.Run(ctx, actors.Config{
-		Transport: t, Params: params, Table: table, Disclosure: logFile.log,
-		Peers: peerStats(n), JoinOnly: *joinOnly,
+		Transport: t, Settings: settings, Options: opts, Table: table, Disclosure: logFile.log,
+		Peers: peerStats(n),
 	}, reg)
 	if cerr := logFile.close(); err == nil {
 		err = cerr
@@ -98,7 +100,7 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := buildResult([]*actors.Outcome{out}, dropped, params)
+	res := buildResult([]*session.Outcome{out}, dropped, settings)
 	res.TotalSeconds = time.Since(start).Seconds()
 	if err := writeJSON(filepath.Join(cfg.OutDir, "result.json"), res); err != nil {
 		return err

@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // result is the content of result.json.
@@ -45,7 +45,7 @@ type step8Result struct {
 
 // buildResult merges the outcomes of the parties this process ran (one for a site, three
 // for an embedded run). dropped holds the rows step 1 removed at each controller run here.
-func buildResult(outs []*actors.Outcome, dropped map[protocol.Role]int, p join.Params) *result {
+func buildResult(outs []*session.Outcome, dropped map[protocol.Role]int, p session.Settings) *result {
 	r := &result{RowsDropped: map[string]int{}, BytesSent: map[string]int64{}, Alpha: p.Model.Alpha}
 	for role, n := range dropped {
 		r.RowsDropped[role.String()] = n
@@ -53,8 +53,8 @@ func buildResult(outs []*actors.Outcome, dropped map[protocol.Role]int, p join.P
 	for _, o := range outs {
 		r.IntersectionSize = o.IntersectionSize
 		r.Outcome = o.Schema.Outcome
-		for _, s := range o.Steps {
-			r.Steps = mergeStep(r.Steps, stepResult{Name: s.Name, Steps: s.Steps, Seconds: s.Seconds,
+		for _, s := range o.Stages {
+			r.Steps = mergeStep(r.Steps, stepResult{Name: s.Name, Steps: s.Steps, Seconds: s.Seconds(),
 				BytesSent: map[string]int64{o.Role.String(): s.BytesSent}})
 			r.BytesSent[o.Role.String()] += s.BytesSent
 		}

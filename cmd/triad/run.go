@@ -17,16 +17,8 @@ import (
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
-
-// modelFlags registers the regression and crypto settings shared by run, demo and node.
-func modelFlags(fs *flag.FlagSet, p *join.Params) {
-	fs.Float64Var(&p.Model.Alpha, "alpha", p.Model.Alpha, "lasso regularisation strength (scikit-learn's alpha)")
-	fs.IntVar(&p.Model.MaxIter, "max-iter", p.Model.MaxIter, "maximum solver iterations")
-	fs.Float64Var(&p.Model.Tol, "tol", p.Model.Tol, "convergence tolerance: stop when a step moves the standardised coefficients by less than this")
-	fs.IntVar(&p.PaillierBits, "bits", p.PaillierBits, "Paillier modulus size: 2048 or 3072")
-	fs.BoolVar(&p.CaseFold, "case-fold", p.CaseFold, "fold the case of identifiers before matching")
-}
 
 func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -36,8 +28,8 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	outcome := fs.String("outcome", "", "column to predict, present in one of the files")
 	out := fs.String("out", "triad-out", "folder for result.json and the disclosure logs")
 	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
-	p := join.DefaultParams()
-	modelFlags(fs, &p)
+	p := session.Default()
+	settingFlags(fs, &p)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: triad run --controller-a A.csv --controller-b B.csv --id COLUMN --outcome COLUMN [--out DIR] [--alpha A] [--max-iter N] [--tol T]")
 		fs.PrintDefaults()
@@ -49,7 +41,10 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.Usage()
 		return errors.New("run: --controller-a, --controller-b, --id and --outcome are required")
 	}
-	res, err := runEmbedded(ctx, embedded{fileA: *a, fileB: *b, id: *id, outcome: *outcome, out: *out, params: p,
+	if err := checkSettings(p); err != nil {
+		return err
+	}
+	res, err := runEmbedded(ctx, embedded{fileA: *a, fileB: *b, id: *id, outcome: *outcome, out: *out, settings: p,
 		console: *consoleAddr, stdout: stdout})
 	if err != nil {
 		return err
@@ -62,8 +57,8 @@ type embedded struct {
 	fileA, fileB string
 	id, outcome  string
 	out          string
-	params       join.Params
-	joinOnly     bool
+	settings     session.Settings
+	opts         []session.Option
 	console      string    // serve the debug console here, if set
 	stdout       io.Writer // where to say where the console is
 }
@@ -71,14 +66,14 @@ type embedded struct {
 // runEmbedded reads both files, starts three libp2p hosts on loopback with fresh keys,
 // runs the protocol and writes result.json and the three disclosure logs into out.
 func runEmbedded(ctx context.Context, e embedded) (*result, error) {
-	if err := e.params.Validate(); err != nil {
+	if err := e.settings.Validate(e.opts...); err != nil {
 		return nil, err
 	}
 	tables, err := readControllers(e)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(e.out, 0o755); err != nil {
+	if err := os.MkdirAll(e.out, 0o700); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -92,7 +87,7 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 		}
 	}()
 	logs := make([]*disclosureFile, 3)
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		if logs[r], err = openDisclosure(e.out, r); err != nil {
 			return nil, err
 		}
@@ -104,7 +99,7 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 	var regs [3]*actors.Registry
 	if e.console != "" {
 		var parties []console.Party
-		for _, r := range protocol.Roles {
+		for _, r := range protocol.Roles() {
 			regs[r] = actors.NewRegistry()
 			n := nodes[r]
 			parties = append(parties, console.Party{Role: r.String(), Registry: regs[r], Links: func() any { return n.Stats() }})
@@ -115,14 +110,14 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 		}
 		defer stop()
 	}
-	outs, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*actors.Outcome, error) {
+	outs, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*session.Outcome, error) {
 		t, err := nodes[r].Transport(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return actors.Run(ctx, actors.Config{
-			Transport: t, Params: e.params, Table: tables[r], Disclosure: logs[r].log,
-			Peers: peerStats(nodes[r]), JoinOnly: e.joinOnly,
+			Transport: t, Settings: e.settings, Options: e.opts, Table: tables[r], Disclosure: logs[r].log,
+			Peers: peerStats(nodes[r]),
 		}, regs[r])
 	})
 	for _, l := range logs {
@@ -133,7 +128,7 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := buildResult(outs[:], dropped, e.params)
+	res := buildResult(outs[:], dropped, e.settings)
 	res.TotalSeconds = time.Since(start).Seconds()
 	if err := writeJSON(filepath.Join(e.out, "result.json"), res); err != nil {
 		return nil, err
@@ -164,7 +159,7 @@ func readControllers(e embedded) (map[protocol.Role]*join.Table, error) {
 	}
 	tables := map[protocol.Role]*join.Table{}
 	for r, f := range files {
-		spec := join.Spec{IDColumn: e.id, CaseFold: e.params.CaseFold, Fixed: e.params.Fixed}
+		spec := join.Spec{IDColumn: e.id, CaseFold: e.settings.Join.CaseFold, Fixed: e.settings.Join.Fixed}
 		if holder[r] {
 			spec.Outcome = e.outcome
 		}
@@ -217,7 +212,7 @@ type disclosureFile struct {
 
 func openDisclosure(dir string, r protocol.Role) (*disclosureFile, error) {
 	path := filepath.Join(dir, "disclosure-"+r.String()+".jsonl")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // TestRunRejectsBadInput checks that bad input stops a run before any party starts,
@@ -36,11 +36,11 @@ func TestRunRejectsBadInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			a := write(c.file, c.a)
 			out := filepath.Join(dir, "out-"+strings.ReplaceAll(c.name, " ", "-"))
-			p := join.DefaultParams()
-			p.PaillierBits = 1024
+			p := session.Default()
+			p.Join.PaillierBits = 1024
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			_, err := runEmbedded(ctx, embedded{fileA: a, fileB: good, id: "id", outcome: c.outcome, out: out, params: p})
+			_, err := runEmbedded(ctx, embedded{fileA: a, fileB: good, id: "id", outcome: c.outcome, out: out, settings: p, opts: testKeys()})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, c.want)
 			}
@@ -50,3 +50,6 @@ func TestRunRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+// testKeys lets tests use 1024-bit Paillier keys.
+func testKeys() []session.Option { return []session.Option{session.WithTestKeys()} }

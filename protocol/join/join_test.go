@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,13 +81,13 @@ func newFixture(t *testing.T, nA, nB, common int) fixture {
 }
 
 // runParties runs steps 1–7 for three parties over tr and returns their shares.
-func runParties(t *testing.T, tr func(protocol.Role) protocol.Transport, f fixture) ([3]*Shares, [3]*protocol.Disclosure) {
+func runParties(t *testing.T, tr func(protocol.Role) protocol.Transport, f fixture, opts ...Option) ([3]*Shares, [3]*protocol.Disclosure) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	p := testParams()
 	var logs [3]*protocol.Disclosure
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		logs[r] = protocol.NewDisclosure(r, nil)
 	}
 	out, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*Shares, error) {
@@ -96,21 +95,42 @@ func runParties(t *testing.T, tr func(protocol.Role) protocol.Transport, f fixtu
 		var err error
 		switch r {
 		case protocol.ControllerA:
-			party, err = NewController(tr(r), f.a, p, logs[r])
+			party, err = NewController(tr(r), f.a, p, logs[r], opts...)
 		case protocol.ControllerB:
-			party, err = NewController(tr(r), f.b, p, logs[r])
+			party, err = NewController(tr(r), f.b, p, logs[r], opts...)
 		default:
-			party, err = NewThirdParty(tr(r), p, logs[r])
+			party, err = NewThirdParty(tr(r), p, logs[r], opts...)
 		}
 		if err != nil {
 			return nil, err
 		}
-		return party.Run(ctx)
+		return run(ctx, party, f)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out, logs
+}
+
+// run gives a party the schema the handshake would agree for f's tables and runs its
+// stages in order.
+func run(ctx context.Context, p *Party, f fixture) (*Shares, error) {
+	s := Schema{Outcome: f.a.Outcome}
+	for _, t := range []struct {
+		r protocol.Role
+		c []string
+	}{{protocol.ControllerA, f.a.Columns}, {protocol.ControllerB, f.b.Columns}} {
+		for _, c := range t.c {
+			s.Columns, s.Owner = append(s.Columns, c), append(s.Owner, t.r)
+		}
+	}
+	p.UseSchema(s)
+	for _, st := range p.Stages() {
+		if err := st.Run(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", st.Name, err)
+		}
+	}
+	return p.TakeResult(), nil
 }
 
 // reconstruct opens the table from the shares of parties i and j.
@@ -171,7 +191,7 @@ func TestJoinInMemory(t *testing.T) {
 			defer net.Close()
 			s, logs := runParties(t, net.Transport, f)
 			checkJoin(t, s, f)
-			for _, r := range protocol.Roles {
+			for _, r := range protocol.Roles() {
 				if s[r].Rows != c.common {
 					t.Fatalf("%s holds %d rows, want %d", r, s[r].Rows, c.common)
 				}
@@ -186,6 +206,31 @@ func TestJoinInMemory(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestJoinManyBatches streams every step in many messages: with 1-byte batches each
+// message carries one row, one row of masks or one share.
+func TestJoinManyBatches(t *testing.T) {
+	f := newFixture(t, 23, 19, 11)
+	var mu sync.Mutex
+	msgs := map[[2]protocol.Role]int{}
+	net := protocol.NewMemNetwork(protocol.WithTap(func(from, to protocol.Role, msg []byte) {
+		mu.Lock()
+		msgs[[2]protocol.Role{from, to}]++
+		mu.Unlock()
+	}))
+	defer net.Close()
+	s, _ := runParties(t, net.Transport, f, WithBatchBytes(1))
+	checkJoin(t, s, f)
+	// Controller A sends each of its 23 rows, each of the 11 rows of masks and each
+	// of its shares of 11·5 cells in a message of its own.
+	a, tp := protocol.ControllerA, protocol.ThirdParty
+	if got, min := msgs[[2]protocol.Role{a, tp}], 23+11+11*5; got < min {
+		t.Fatalf("controller A sent %d messages to the third party, want at least %d", got, min)
+	}
+	if got, min := msgs[[2]protocol.Role{tp, a}], 11; got < min {
+		t.Fatalf("the third party sent %d messages to controller A, want at least %d", got, min)
 	}
 }
 
@@ -262,54 +307,6 @@ func encodings(v int64, offset *big.Int) [][]byte {
 	b = m.Bytes()
 	add(b[:])
 	return out
-}
-
-func TestHandshakeNamesMismatch(t *testing.T) {
-	f := newFixture(t, 5, 5, 3)
-	net := protocol.NewMemNetwork()
-	defer net.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	p := testParams()
-	q := p
-	q.PaillierBits = 2048
-	pa, _ := NewController(net.Transport(protocol.ControllerA), f.a, p, nil)
-	pb, _ := NewController(net.Transport(protocol.ControllerB), f.b, q, nil)
-	pt, _ := NewThirdParty(net.Transport(protocol.ThirdParty), p, nil)
-	errs := make(chan error, 3)
-	for _, party := range []*Party{pa, pb, pt} {
-		go func() { _, err := party.Run(ctx); errs <- err }()
-	}
-	for range 3 {
-		err := <-errs
-		if err == nil {
-			t.Fatal("a party finished a session with mismatched key sizes")
-		}
-		if !strings.Contains(err.Error(), "paillier_bits") && !strings.Contains(err.Error(), "stopped the session") {
-			t.Fatalf("error does not name the mismatch: %v", err)
-		}
-	}
-}
-
-func TestSchemaConflicts(t *testing.T) {
-	f := newFixture(t, 5, 5, 3)
-	f.b.Columns = []string{"visits", "age"} // "age" is also A's
-	net := protocol.NewMemNetwork()
-	defer net.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	pa, _ := NewController(net.Transport(protocol.ControllerA), f.a, testParams(), nil)
-	pb, _ := NewController(net.Transport(protocol.ControllerB), f.b, testParams(), nil)
-	pt, _ := NewThirdParty(net.Transport(protocol.ThirdParty), testParams(), nil)
-	errs := make(chan error, 3)
-	for _, party := range []*Party{pa, pb, pt} {
-		go func() { _, err := party.Run(ctx); errs <- err }()
-	}
-	for range 3 {
-		if err := <-errs; err == nil || !strings.Contains(err.Error(), `"age"`) {
-			t.Fatalf("err = %v, want one naming the duplicated column", err)
-		}
-	}
 }
 
 func TestShuffleIsAPermutation(t *testing.T) {

@@ -58,17 +58,21 @@ func expect[T any](ctx context.Context, l *link, from protocol.Role, get func(*w
 	return m, nil
 }
 
-// sendAsync sends messages to a party from a goroutine, so the caller can receive at the
-// same time; the returned channel yields the first error or nil when all are sent.
-func (l *link) sendAsync(ctx context.Context, to protocol.Role, next func() (*wire.Envelope, bool, error)) <-chan error {
+// sendStream sends n items to a party in messages of at most per items each; msg
+// builds the message of items [lo, hi), which is the last when hi == n. A stream of no
+// items is one empty last message. It sends from its own goroutine, so the caller can
+// receive meanwhile; the channel yields the first error, or nil once all are sent.
+func (l *link) sendStream(ctx context.Context, to protocol.Role, n, per int, msg func(lo, hi int) (*wire.Envelope, error)) <-chan error {
+	per = max(1, per)
 	done := make(chan error, 1)
 	go func() {
-		for {
-			env, more, err := next()
-			if err == nil && env != nil {
+		for lo := 0; ; lo += per {
+			hi := min(lo+per, n)
+			env, err := msg(lo, hi)
+			if err == nil {
 				err = l.send(ctx, to, env)
 			}
-			if err != nil || !more {
+			if err != nil || hi == n {
 				done <- err
 				return
 			}
@@ -77,9 +81,24 @@ func (l *link) sendAsync(ctx context.Context, to protocol.Role, next func() (*wi
 	return done
 }
 
-func envHello(m *wire.Hello) *wire.Envelope {
-	return &wire.Envelope{Body: &wire.Envelope_Hello{Hello: m}}
+// recvStream receives messages of one kind from a party, handing each to use, until
+// one says it is the last.
+func recvStream[T any](ctx context.Context, l *link, from protocol.Role, get func(*wire.Envelope) *T, want string,
+	last func(*T) bool, use func(*T) error) error {
+	for {
+		m, err := expect(ctx, l, from, get, want)
+		if err != nil {
+			return err
+		}
+		if err := use(m); err != nil {
+			return err
+		}
+		if last(m) {
+			return nil
+		}
+	}
 }
+
 func envCommitment(m *wire.Commitment) *wire.Envelope {
 	return &wire.Envelope{Body: &wire.Envelope_Commitment{Commitment: m}}
 }

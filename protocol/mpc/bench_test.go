@@ -20,7 +20,7 @@ func bench3(b *testing.B, setup func(party int) fr.Vector, body func(ctx context
 	var engines [3]*Engine
 	var inputs [3]fr.Vector
 	var wg sync.WaitGroup
-	for i, r := range protocol.Roles {
+	for i, r := range protocol.Roles() {
 		wg.Go(func() {
 			e, err := New(ctx, net.Transport(r), rand.Reader)
 			if err != nil {
