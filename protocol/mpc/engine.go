@@ -181,10 +181,14 @@ func (e *Engine) setupPRSS(ctx context.Context) error {
 			continue
 		}
 		other := 3 - t - e.self
+		msg := in[protocol.Role(other)]
 		if e.self < other {
+			// other sent no key to this party: only the version.
+			if len(msg) != 1 || msg[0] != setupVersion {
+				return fmt.Errorf("mpc: set up keys: malformed message of %d bytes from %s", len(msg), protocol.Role(other))
+			}
 			continue
 		}
-		msg := in[protocol.Role(other)]
 		if len(msg) != 1+prgKeySize || msg[0] != setupVersion {
 			return fmt.Errorf("mpc: set up keys: malformed message of %d bytes from %s", len(msg), protocol.Role(other))
 		}
@@ -222,7 +226,7 @@ func (e *Engine) exchange(ctx context.Context, msg [2][]byte, inLen [2]int) ([2]
 			for first := true; first || len(b) > 0; first = false {
 				n := min(len(b), protocol.MaxMessage)
 				if err := e.t.Send(ctx, protocol.Role(p), b[:n]); err != nil {
-					errc <- fmt.Errorf("send to %s: %w", protocol.Role(p), err)
+					errc <- err // the transport names the peer
 					return
 				}
 				b = b[n:]
@@ -236,7 +240,7 @@ func (e *Engine) exchange(ctx context.Context, msg [2][]byte, inLen [2]int) ([2]
 		for first := true; first || len(buf) < inLen[k]; first = false {
 			m, err := e.t.Recv(ctx, protocol.Role(p))
 			if err != nil {
-				return in, fmt.Errorf("receive from %s: %w", protocol.Role(p), err)
+				return in, err // the transport names the peer
 			}
 			if len(buf)+len(m) > inLen[k] || (len(m) < protocol.MaxMessage && len(buf)+len(m) < inLen[k]) {
 				return in, fmt.Errorf("receive from %s: message of %d bytes where %d remain: %w", protocol.Role(p), len(m), inLen[k]-len(buf), errShort)
