@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -14,7 +13,7 @@ import (
 )
 
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs := cmdFlags("demo")
 	rows := fs.Int("rows", 2000, "patients per controller")
 	overlap := fs.Float64("overlap", 0.7, "share of the hospital's patients the insurer also has")
 	out := fs.String("out", "triad-out", "folder for the synthetic CSVs, result.json and the disclosure logs")
@@ -24,14 +23,14 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	p := session.Default()
 	p.Model.Alpha = 0.05
 	settingFlags(fs, &p)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if err := checkSettings(p); err != nil {
+	if err := checkSettings(fs, p); err != nil {
 		return err
 	}
 	if *rows < 10 || *overlap <= 0 || *overlap > 1 {
-		return fmt.Errorf("demo: want --rows ≥ 10 and 0 < --overlap ≤ 1")
+		return usagef(fs, "demo: want --rows ≥ 10 and 0 < --overlap ≤ 1")
 	}
 	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return err

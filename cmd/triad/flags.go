@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 
 	"github.com/triad-mpc/triad/protocol/session"
 )
@@ -27,8 +26,9 @@ func flagKeys() map[string]string {
 	}
 }
 
-// checkSettings validates settings that came from flags, naming the flag of a bad value.
-func checkSettings(s session.Settings) error {
+// checkSettings validates settings that came from the flags of fs, naming the flag of
+// a bad value.
+func checkSettings(fs *flag.FlagSet, s session.Settings) error {
 	err := s.Validate()
 	var se *session.SettingError
 	if !errors.As(err, &se) {
@@ -36,7 +36,7 @@ func checkSettings(s session.Settings) error {
 	}
 	for f, key := range flagKeys() {
 		if key == se.Key {
-			return fmt.Errorf("--%s %v: want %s", f, se.Value, se.Want)
+			return usagef(fs, "--%s %v: want %s", f, se.Value, se.Want)
 		}
 	}
 	return err

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,15 +19,15 @@ import (
 // runNode runs one site of a session for real: it reads the site's configuration and
 // data, starts its libp2p peer, waits for the other two and runs the protocol.
 func runNode(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	fs := cmdFlags("node")
 	path := fs.String("config", "", "the site's configuration file (triad init writes one)")
 	joinOnly := fs.Bool("join-only", false, "stop after step 7 (for benchmarks of the join)")
 	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *path == "" {
-		return errors.New("node: --config is required")
+		return usagef(fs, "node: --config is required")
 	}
 	cfg, err := loadSiteConfig(*path)
 	if err != nil {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +19,7 @@ import (
 )
 
 func runRun(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs := cmdFlags("run")
 	a := fs.String("controller-a", "", "controller A's CSV file (the hospital)")
 	b := fs.String("controller-b", "", "controller B's CSV file (the insurer)")
 	id := fs.String("id", "", "identifier column, present in both files")
@@ -30,18 +28,13 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
 	p := session.Default()
 	settingFlags(fs, &p)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: triad run --controller-a A.csv --controller-b B.csv --id COLUMN --outcome COLUMN [--out DIR] [--alpha A] [--max-iter N] [--tol T]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *a == "" || *b == "" || *id == "" || *outcome == "" {
-		fs.Usage()
-		return errors.New("run: --controller-a, --controller-b, --id and --outcome are required")
+		return usagef(fs, "run: --controller-a, --controller-b, --id and --outcome are required")
 	}
-	if err := checkSettings(p); err != nil {
+	if err := checkSettings(fs, p); err != nil {
 		return err
 	}
 	res, err := runEmbedded(ctx, embedded{fileA: *a, fileB: *b, id: *id, outcome: *outcome, out: *out, settings: p,
