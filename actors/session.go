@@ -157,6 +157,7 @@ func (s *sessionActor) finish(err error) {
 	if err != nil {
 		s.sess.Abort(s.ctx, err)
 	}
+	s.sess.Wipe()
 	s.reg.set("session", "session", func(st *ActorState) {
 		st.BytesSent = s.sess.Status().BytesSent
 		if err != nil {

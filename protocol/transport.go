@@ -240,26 +240,36 @@ func (t *memTransport) Recv(ctx context.Context, from Role) ([]byte, error) {
 }
 
 // RunParties runs f for the three roles at once, as an embedded session or a test
-// does, and waits for all of them. When one fails, the context of the others is
-// cancelled; the error returned is the first failure, which is the cause of the rest.
+// does, and waits for all of them. A failing party tells the others through its
+// transport's Abort, so they stop by themselves; the error returned is the cause: the
+// first failure that is not another party's abort (or, if all are, the first).
 func RunParties[T any](ctx context.Context, f func(ctx context.Context, r Role) (T, error)) ([3]T, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var out [3]T
-	var first error
-	var once sync.Once
+	var mu sync.Mutex
+	var cause, first error
 	var wg sync.WaitGroup
 	for _, r := range Roles() {
 		wg.Go(func() {
 			v, err := f(ctx, r)
-			if err != nil {
-				once.Do(func() { first = fmt.Errorf("%s: %w", r, err) })
-				cancel()
+			if err == nil {
+				out[r] = v
 				return
 			}
-			out[r] = v
+			err = fmt.Errorf("%s: %w", r, err)
+			var ab *AbortedError
+			mu.Lock()
+			defer mu.Unlock()
+			if first == nil {
+				first = err
+			}
+			if cause == nil && !errors.As(err, &ab) {
+				cause = err
+			}
 		})
 	}
 	wg.Wait()
+	if cause != nil {
+		return out, cause
+	}
 	return out, first
 }

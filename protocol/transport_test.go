@@ -138,15 +138,24 @@ func TestRunParties(t *testing.T) {
 	if err != nil || out[ThirdParty] != "third-party" {
 		t.Fatalf("RunParties = %v, %v", out, err)
 	}
+	// The failing party aborts; the others stop on its abort, and the cause is the
+	// failure, not the aborts, whichever returns first.
 	boom := errors.New("boom")
-	_, err = RunParties(context.Background(), func(ctx context.Context, r Role) (int, error) {
+	net := NewMemNetwork()
+	defer net.Close()
+	ctx := context.Background()
+	_, err = RunParties(ctx, func(ctx context.Context, r Role) (int, error) {
+		tr := net.Transport(r)
 		if r == ControllerB {
+			if err := tr.Abort(ctx, boom.Error()); err != nil {
+				return 0, err
+			}
 			return 0, boom
 		}
-		<-ctx.Done() // the others wait until the failure cancels them
-		return 0, ctx.Err()
+		_, err := tr.Recv(ctx, ControllerB)
+		return 0, err
 	})
 	if !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "controller-b: ") {
-		t.Fatalf("err = %v, want controller-b's failure first", err)
+		t.Fatalf("err = %v, want controller-b's failure", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -59,7 +58,7 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.OutDir, 0o700); err != nil {
+	if err := prepareOut(cfg.OutDir); err != nil {
 		return err
 	}
 	n, err := node.New(ctx, ncfg)
@@ -96,7 +95,7 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return failedIn(err, cfg.OutDir)
 	}
 	res := buildResult([]*session.Outcome{out}, dropped, settings)
 	res.TotalSeconds = time.Since(start).Seconds()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -108,6 +109,29 @@ func featureNames(s join.Schema) []string {
 		}
 	}
 	return out
+}
+
+// outputs lists the files a session writes besides the disclosure logs.
+func outputs() []string { return []string{"result.json"} }
+
+// prepareOut makes the output folder, readable by its owner only, and removes the
+// outputs of an earlier session from it, so that a failed session never leaves a stale
+// result beside its own disclosure logs.
+func prepareOut(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, name := range outputs() {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove the previous session's %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// failedIn says where a failed session's disclosure logs are.
+func failedIn(err error, dir string) error {
+	return fmt.Errorf("%w\n(no result written; this session's disclosure logs are in %s)", err, dir)
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same folder, so a

@@ -66,7 +66,7 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(e.out, 0o700); err != nil {
+	if err := prepareOut(e.out); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -119,7 +119,7 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, failedIn(err, e.out)
 	}
 	res := buildResult(outs[:], dropped, e.settings)
 	res.TotalSeconds = time.Since(start).Seconds()

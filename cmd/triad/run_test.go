@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/session"
 )
 
@@ -53,3 +54,47 @@ func TestRunRejectsBadInput(t *testing.T) {
 
 // testKeys lets tests use 1024-bit Paillier keys.
 func testKeys() []session.Option { return []session.Option{session.WithTestKeys()} }
+
+// TestFailedSessionLeavesNoResult runs a session that the minimum cohort stops into a
+// folder holding an earlier session's result: the stale result is gone, the error says
+// where the disclosure logs are, and the exit status is 3.
+func TestFailedSessionLeavesNoResult(t *testing.T) {
+	dir := t.TempDir()
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 60, Overlap: 0.5, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(out, "result.json")
+	if err := os.WriteFile(stale, []byte(`{"intersection_size": 999}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err = runEmbedded(ctx, embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days",
+		out: out, settings: p, opts: testKeys()})
+	var ce *session.CohortError
+	if !errors.As(err, &ce) || exitCode(err) != 3 {
+		t.Fatalf("err = %v (exit %d), want the minimum cohort (exit 3)", err, exitCode(err))
+	}
+	if !strings.Contains(err.Error(), out) {
+		t.Fatalf("the error does not say where the disclosure logs are: %v", err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the previous session's result.json is still there (%v)", err)
+	}
+	for _, r := range protocol.Roles() {
+		b, err := os.ReadFile(filepath.Join(out, "disclosure-"+r.String()+".jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "intersection_size") || strings.Contains(string(b), `"step":8`) {
+			t.Fatalf("%s's disclosure log: %s", r, b)
+		}
+	}
+}

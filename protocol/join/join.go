@@ -164,6 +164,31 @@ func newParty(t protocol.Transport, table *Table, p Params, log *protocol.Disclo
 	return party
 }
 
+// Wipe erases every secret the party still holds: its Paillier private key, its
+// additive and Shamir shares, and what is left of its table. A session calls it when
+// it ends, however it ends; the party cannot be used afterwards.
+func (p *Party) Wipe() {
+	if p.sk != nil {
+		p.sk.Wipe()
+		p.sk = nil
+	}
+	for _, c := range p.adds {
+		shamir.Wipe(c)
+	}
+	p.adds = nil
+	p.out.Wipe()
+	p.out = nil
+	p.match = [2][][]*paillier.Ciphertext{}
+	clear(p.tags)
+	p.tags = nil
+	if t := p.table; t != nil {
+		for _, row := range t.Rows {
+			clear(row)
+		}
+		t.Rows, t.IDs = nil, nil
+	}
+}
+
 // UseSchema sets the joined table's layout that the handshake agreed.
 func (p *Party) UseSchema(s Schema) { p.schema = s }
 

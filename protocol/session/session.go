@@ -188,6 +188,11 @@ func (s *Session) JoinOnly() bool { return s.opts.joinOnly }
 // forgets them; it returns nil before, or once they are taken.
 func (s *Session) TakeShares() *join.Shares { return s.party.TakeResult() }
 
+// Wipe erases every secret of steps 1–7 the party still holds (keys, shares, what is
+// left of its table). Call it when the session ends, however it ends; shares already
+// handed over (TakeShares, Regression) are the receiver's to wipe.
+func (s *Session) Wipe() { s.party.Wipe() }
+
 // Abort tells the other parties why this party stopped, waiting at most abortWait even
 // if ctx is already cancelled. It says nothing when the cause is another party's abort
 // or the minimum-cohort rule, which every party applies by itself.
