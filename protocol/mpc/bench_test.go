@@ -69,7 +69,7 @@ func BenchmarkPreprocess(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			bench3(b, func(int) fr.Vector { return nil }, func(ctx context.Context, e *Engine, _ fr.Vector) error {
 				e.pool = pool{}
-				return e.preprocess(ctx, n, n)
+				return e.preprocess(ctx, n)
 			})
 		})
 	}

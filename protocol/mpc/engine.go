@@ -32,6 +32,8 @@ package mpc
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -65,6 +67,13 @@ type Engine struct {
 	// next and prev are the parties (i+1) and (i+2) mod 3; invNext is 1/x_next.
 	next, prev int
 	invNext    fr.Element
+
+	// hash[t], t != self: a block cipher under a key shared with the other party that
+	// is not t, for the equality tests of comparisons in which t is the helper.
+	hash [3]cipher.Block
+	// helper is the helper of the next element compared: helpers rotate over the
+	// elements so that the parties share the load.
+	helper int
 
 	rounds int
 	sent   int64
@@ -149,6 +158,13 @@ func New(ctx context.Context, t protocol.Transport, random io.Reader, opts ...Op
 	}
 	if err := e.setupPRSS(ctx); err != nil {
 		return nil, err
+	}
+	for t := range 3 {
+		if t != e.self {
+			key := e.pair[t].key()
+			e.hash[t], _ = aes.NewCipher(key) // 32 bytes: never fails
+			clear(key)
+		}
 	}
 	return e, nil
 }

@@ -271,7 +271,7 @@ func TestCompare(t *testing.T) {
 		if _, err := e.RandomBits(ctx, 1); err != nil { // fill the pool first
 			return out{}, err
 		}
-		if err := e.ensure(ctx, 80*54+30*130, 80*53+30*129); err != nil {
+		if err := e.ensure(ctx, 80+30); err != nil {
 			return out{}, err
 		}
 		r0 := e.Rounds()
