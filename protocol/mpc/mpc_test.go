@@ -666,7 +666,9 @@ func TestCompareShift(t *testing.T) {
 	if v := Signed(res[2].open)[0]; v.Int64() != 12345 {
 		t.Errorf("opening in the comparison's first round gave %s", v)
 	}
-	g := func(f func(out) fr.Vector) []*big.Int { return reveal(t, [3]fr.Vector{f(res[0]), f(res[1]), f(res[2])}) }
+	g := func(f func(out) fr.Vector) []*big.Int {
+		return reveal(t, [3]fr.Vector{f(res[0]), f(res[1]), f(res[2])})
+	}
 	neg, mins, trunc := g(func(o out) fr.Vector { return o.neg }), g(func(o out) fr.Vector { return o.min }), g(func(o out) fr.Vector { return o.trunc })
 	for k := range xs {
 		p := new(big.Int).Mul(xs[k], ys[k])
