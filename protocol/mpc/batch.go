@@ -35,7 +35,15 @@ type Batch struct {
 	recv func(in [2][]byte) error
 
 	cmps []*cmpGroup // comparisons that start in this round (see Batch.Compare)
+	stop func() bool // see StopIf
 }
+
+// StopIf sets a test that Run makes after the Batch's first round, when the results
+// of its one-round operations are ready: if stop returns true, the comparisons
+// started in the Batch are abandoned, their results stay nil, and Run returns
+// without their two further rounds. stop must return the same on every party, as a
+// test of opened values does.
+func (b *Batch) StopIf(stop func() bool) { b.stop = stop }
 
 // Pending is the result of an operation in a Batch, available once the Batch has run.
 type Pending struct {
@@ -180,6 +188,10 @@ func (b *Batch) Run(ctx context.Context) error {
 		return err
 	}
 	if cs != nil {
+		if b.stop != nil && b.stop() {
+			cs.abandon()
+			return nil
+		}
 		return cs.finish(ctx)
 	}
 	return nil

@@ -435,6 +435,19 @@ func (st *compareState) receiveOpened(in [2][]byte) error {
 	return nil
 }
 
+// abandon clears the comparisons after their first round.
+func (st *compareState) abandon() {
+	for _, g := range st.gs {
+		g.wipe()
+	}
+	if r := st.refill; r != nil {
+		clear(r.comps)
+		for t := range r.pb {
+			clear(r.pb[t])
+		}
+	}
+}
+
 // finish runs the second and third rounds of the comparisons.
 func (st *compareState) finish(ctx context.Context) error {
 	e := st.e

@@ -800,3 +800,46 @@ func TestMaskBounds(t *testing.T) {
 		t.Error("no mask reached its top bits: the masks are too short")
 	}
 }
+
+// TestStopIf abandons comparisons after their first round on an opened value, and
+// checks that the engines stay in step for the next comparison.
+func TestStopIf(t *testing.T) {
+	xs := ints(5, -7, 0, 123456, -1)
+	sx, flag := deal(t, xs), deal(t, ints(1))
+	type out struct {
+		stopped     fr.Vector
+		rounds      int
+		neg         fr.Vector
+		roundsAfter int
+	}
+	res := run3(t, func(ctx context.Context, e *Engine, i int) (out, error) {
+		if err := e.ensure(ctx, 2*len(xs)); err != nil {
+			return out{}, err
+		}
+		r0 := e.Rounds()
+		b := e.NewBatch()
+		f := b.Open(flag[i])
+		c := &Comparison{X: sx[i], Bits: 40}
+		b.Compare(c)
+		b.StopIf(func() bool { return f.Value()[0].IsOne() })
+		if err := b.Run(ctx); err != nil {
+			return out{}, err
+		}
+		o := out{stopped: c.Neg, rounds: e.Rounds() - r0}
+		r1 := e.Rounds()
+		neg, err := e.LTZ(ctx, sx[i], 40)
+		o.neg, o.roundsAfter = neg, e.Rounds()-r1
+		return o, err
+	})
+	if res[0].rounds != 1 || res[0].stopped != nil {
+		t.Errorf("stopped comparison took %d rounds and gave %v", res[0].rounds, res[0].stopped)
+	}
+	if res[0].roundsAfter != 3 {
+		t.Errorf("comparison after a stopped one took %d rounds", res[0].roundsAfter)
+	}
+	for k, v := range reveal(t, [3]fr.Vector{res[0].neg, res[1].neg, res[2].neg}) {
+		if want := int64(map[bool]int{true: 1}[xs[k].Sign() < 0]); v.Int64() != want {
+			t.Errorf("[%s < 0] = %s after a stopped comparison", xs[k], v)
+		}
+	}
+}
