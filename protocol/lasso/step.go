@@ -15,7 +15,7 @@ import (
 // truncates it in the rounds of its 2d comparisons. Every CheckEvery iterations the
 // same comparison rounds also decide whether the squared step ||u_k - v_(k-1)||² is
 // below Tol²; that bit is opened in the first round of the next Step, and when it is
-// set the Step drops its work and reports done. done is also reported when MaxIter
+// set the Step stops after that round and reports done. done is also reported when MaxIter
 // iterations have run.
 func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	if !s.prepared {
@@ -57,6 +57,9 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 		bit = batch.Open(s.pending)
 	}
 	batch.Compare(cmps...)
+	if bit != nil {
+		batch.StopIf(func() bool { return bit.Value()[0].IsOne() })
+	}
 	if err := batch.Run(ctx); err != nil {
 		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
 	}
