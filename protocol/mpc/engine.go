@@ -130,10 +130,10 @@ func (e *Engine) tmp(k, n int) fr.Vector {
 // Option configures an Engine.
 type Option func(*Engine)
 
-// WithPreprocessing sets the largest number of random bits and multiplication tuples
-// that one preprocessing batch makes for comparisons (default 1<<14). Batches grow
-// from what the first comparison needs up to this size; larger batches cost fewer
-// rounds and more memory.
+// WithPreprocessing sets the largest number of random bits that one dedicated
+// preprocessing batch makes (default 1<<14). Batches grow from what the first use
+// needs up to this size; larger batches cost fewer rounds and more memory.
+// Comparisons then make the bits they use in their own rounds.
 func WithPreprocessing(n int) Option {
 	return func(e *Engine) {
 		if n > 0 {
