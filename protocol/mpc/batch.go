@@ -185,6 +185,9 @@ func (b *Batch) Run(ctx context.Context) error {
 		}
 	}
 	if err := b.round(ctx); err != nil {
+		if cs != nil {
+			cs.abandon()
+		}
 		return err
 	}
 	if cs != nil {

@@ -435,12 +435,13 @@ func (st *compareState) receiveOpened(in [2][]byte) error {
 	return nil
 }
 
-// abandon clears the comparisons after their first round.
+// abandon clears the comparisons' secrets when they do not finish.
 func (st *compareState) abandon() {
 	for _, g := range st.gs {
 		g.wipe()
 	}
 	if r := st.refill; r != nil {
+		clear(r.x)
 		clear(r.comps)
 		for t := range r.pb {
 			clear(r.pb[t])
@@ -451,7 +452,12 @@ func (st *compareState) abandon() {
 // finish runs the second and third rounds of the comparisons.
 func (st *compareState) finish(ctx context.Context) error {
 	e := st.e
+	done := false
 	defer func() {
+		if !done {
+			st.abandon()
+			return
+		}
 		for _, g := range st.gs {
 			g.wipe()
 		}
@@ -575,6 +581,7 @@ func (st *compareState) finish(ctx context.Context) error {
 		}
 		g.set(g)
 	}
+	done = true
 	return nil
 }
 
