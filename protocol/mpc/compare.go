@@ -76,10 +76,13 @@ func (e *Engine) Compare(ctx context.Context, cs ...*Comparison) error {
 //     string for every j (8 bytes, under a key and a fresh 128-bit nonce H does not
 //     know), in an order permuted by a permutation H does not know. H learns whether
 //     one pair of hashes is equal, which is u ⊕ δ, a uniform bit to it: δ is the
-//     component b_h of a preprocessed random bit β = b_0 ⊕ b_1 ⊕ b_2 that H does not
-//     know. Products for Min are reduced in the same round.
+//     component b_h of a random bit β = b_0 ⊕ b_1 ⊕ b_2 (PRSS bits b_t known to the
+//     parties other than t, whose shares of β two multiplications in the first two
+//     rounds make) that H does not know. A product for Min is reduced in the same
+//     round.
 //  3. H opens pub = (u ⊕ δ) ⊕ b_A ⊕ b_B = u ⊕ β, whose blinding bit each party misses
-//     one component of, and u = pub ⊕ β is linear in the shares of β.
+//     one component of, and u = pub ⊕ β is linear in the shares of β; β·x for Min is
+//     reduced in the same round.
 //
 // With Shift s the value compared is the truncation: the mask gets s more low bits
 // r_lo, known to H only, and an extra bit of headroom; H shares r” with B in the
@@ -124,9 +127,8 @@ func comparisonGroup(c *Comparison) (*cmpGroup, error) {
 }
 
 // Floor returns shares of floor(d_i/2^shift), exactly, for shares d of degree 1 or 2
-// with |d_i| < 2^(bits-1), in three rounds (plus preprocessing). Unlike Trunc it is
-// deterministic: floor((d + 2^(shift-1))/2^shift) rounds to the nearest integer and
-// maps 0 to 0. It is the protocol of Compare with m = shift: the mask r' has
+// with |d_i| < 2^(bits-1), in three rounds. Unlike Trunc it is deterministic:
+// floor((d + 2^(shift-1))/2^shift) rounds to the nearest integer and maps 0 to 0. It is the protocol of Compare with m = shift: the mask r' has
 // bits - shift + Kappa bits.
 func (e *Engine) Floor(ctx context.Context, d fr.Vector, shift, bits int) (fr.Vector, error) {
 	if shift < 1 || shift >= bits || bits+Kappa+3 > FieldBits {
@@ -193,9 +195,9 @@ func (g *cmpGroup) wipe() {
 
 // compareState carries the comparisons of a Batch through their rounds.
 type compareState struct {
-	e      *Engine
-	gs     []*cmpGroup
-	refill *refill
+	e    *Engine
+	gs   []*cmpGroup
+	bits *refill // the blinding bits β
 }
 
 // hashLen is the length of an equality-test hash: two different strings collide with
@@ -209,22 +211,17 @@ func (e *Engine) startCompare(ctx context.Context, b *Batch) (*compareState, err
 	for _, g := range b.cmps {
 		n += len(g.x)
 	}
-	if err := e.ensure(ctx, n); err != nil {
-		return nil, err
-	}
-	st := &compareState{e: e, gs: b.cmps}
+	// The blinding bits: their components are known now, their shares are made by
+	// two multiplications in the first two rounds, in time for the third.
+	st := &compareState{e: e, gs: b.cmps, bits: e.newRefill(n)}
+	st.bits.first(b)
+	off := 0
 	for _, g := range b.cmps {
 		g.base = e.helper
 		e.helper = (e.helper + len(g.x)) % 3
-		g.beta, g.comps = e.takeBitsComps(len(g.x))
+		g.comps = st.bits.comps[off : off+len(g.x)]
+		off += len(g.x)
 		e.drawMasks(g)
-	}
-	// Keep the pool at twice the largest batch with bits made in these rounds.
-	p := &e.pool
-	p.level = max(p.level, 2*n)
-	if len(p.bits) < p.level {
-		st.refill = e.newRefill(p.level - len(p.bits))
-		st.refill.first(b)
 	}
 	var buf [fr.Bytes]byte
 	for _, g := range b.cmps {
@@ -440,13 +437,7 @@ func (st *compareState) abandon() {
 	for _, g := range st.gs {
 		g.wipe()
 	}
-	if r := st.refill; r != nil {
-		clear(r.x)
-		clear(r.comps)
-		for t := range r.pb {
-			clear(r.pb[t])
-		}
-	}
+	st.bits.wipe()
 }
 
 // finish runs the second and third rounds of the comparisons.
@@ -501,7 +492,6 @@ func (st *compareState) finish(ctx context.Context) error {
 		}
 		if g.withMin {
 			g.p1 = b.Mul(g.lin, g.xm)
-			g.p2 = b.Mul(g.beta, g.xm)
 		}
 		for i := range n {
 			h := g.helper(i)
@@ -515,17 +505,22 @@ func (st *compareState) finish(ctx context.Context) error {
 			b.out[k] = e.appendHashes(b.out[k], g, i)
 		}
 	}
-	if st.refill != nil {
-		st.refill.second(b)
-	}
+	st.bits.second(b)
 	b.recv = st.receiveHashes
 	if err := b.round(ctx); err != nil {
 		return err
 	}
 
-	// Round 3: the helpers open u ⊕ β.
+	// Round 3: the helpers open u ⊕ β; β·x for min.
+	beta := st.bits.shares()
+	off := 0
 	b = e.NewBatch()
 	for _, g := range st.gs {
+		g.beta = beta[off : off+len(g.x)]
+		off += len(g.x)
+		if g.withMin {
+			g.p2 = b.Mul(g.beta, g.xm)
+		}
 		g.pub = make([]byte, len(g.x))
 		for i := range g.x {
 			h := g.helper(i)
@@ -543,9 +538,6 @@ func (st *compareState) finish(ctx context.Context) error {
 	b.recv = st.receivePub
 	if err := b.round(ctx); err != nil {
 		return err
-	}
-	if st.refill != nil {
-		e.addRefill(st.refill)
 	}
 	for _, g := range st.gs {
 		n := len(g.x)
@@ -581,6 +573,8 @@ func (st *compareState) finish(ctx context.Context) error {
 		}
 		g.set(g)
 	}
+	clear(beta)
+	st.bits.wipe()
 	done = true
 	return nil
 }

@@ -18,9 +18,9 @@
 // per peer (see Batch), so a multiplication, an inner product of any length or a
 // matrix-vector product costs one round; a comparison or an exact floor costs three,
 // and a comparison can rescale its input (Comparison.Shift) and start in the round of
-// other operations (Batch.Compare) at no extra round. Random bits are preprocessed:
-// the first use makes a batch in two rounds, and comparisons then make as many as
-// they use in their own rounds. Numbers are integers embedded in the field (negative
+// other operations (Batch.Compare) at no extra round: it makes the one random bit it
+// needs per value in its own rounds. Bit decompositions take random bits from a pool
+// filled ahead in batches of two rounds. Numbers are integers embedded in the field (negative
 // ones as p - |x|); fixed point is the caller's convention, with truncation by a
 // power of two (Batch.Trunc, Floor, Comparison.Shift) to rescale.
 //
@@ -55,6 +55,7 @@
 // A comparison of a value of b bits sends 8·m bytes from each of two parties for its
 // equality tests (m = b - 1, or Bits - Shift), about one and a third field elements
 // per party to open c, and the two multiplications of its random bit; Min adds two.
+// None of it is made ahead: a comparison costs three rounds on a fresh engine.
 // On the wire a round is one payload per peer: the concatenated 32-byte encodings of
 // its elements (Montgomery limbs, little-endian), nothing else, since both sides know
 // the layout; payloads above protocol.MaxMessage travel as several messages.
@@ -130,10 +131,9 @@ func (e *Engine) tmp(k, n int) fr.Vector {
 // Option configures an Engine.
 type Option func(*Engine)
 
-// WithPreprocessing sets the largest number of random bits that one dedicated
-// preprocessing batch makes (default 1<<14). Batches grow from what the first use
-// needs up to this size; larger batches cost fewer rounds and more memory.
-// Comparisons then make the bits they use in their own rounds.
+// WithPreprocessing sets the largest number of random bits that one preprocessing
+// batch makes for bit decompositions (default 1<<14). Batches grow from what the
+// first use needs up to this size; larger batches cost fewer rounds and more memory.
 func WithPreprocessing(n int) Option {
 	return func(e *Engine) {
 		if n > 0 {

@@ -268,18 +268,12 @@ func TestCompare(t *testing.T) {
 	res := run3(t, func(ctx context.Context, e *Engine, i int) (out, error) {
 		cx := &Comparison{X: sx[i], Bits: 54, WithMin: true}
 		cy := &Comparison{X: sy[i], Bits: 130}
-		if _, err := e.RandomBits(ctx, 1); err != nil { // fill the pool first
-			return out{}, err
-		}
-		if err := e.ensure(ctx, 80+30); err != nil {
-			return out{}, err
-		}
-		r0 := e.Rounds()
+		r0 := e.Rounds() // a fresh engine: no preprocessing beforehand
 		err := e.Compare(ctx, cx, cy)
 		return out{cx.Neg, cx.Min, cy.Neg, e.Rounds() - r0}, err
 	})
 	if res[0].rounds != 3 {
-		t.Errorf("comparison took %d rounds, want 3", res[0].rounds)
+		t.Errorf("comparison on a fresh engine took %d rounds, want 3", res[0].rounds)
 	}
 	check := func(name string, vals []*big.Int, neg, min []*big.Int) {
 		for k, x := range vals {
@@ -647,9 +641,6 @@ func TestCompareShift(t *testing.T) {
 		rounds                int
 	}
 	res := run3(t, func(ctx context.Context, e *Engine, i int) (out, error) {
-		if err := e.ensure(ctx, 2*len(xs)); err != nil {
-			return out{}, err
-		}
 		r0 := e.Rounds()
 		b := e.NewBatch()
 		op := b.Open(opened[i])
@@ -813,9 +804,6 @@ func TestStopIf(t *testing.T) {
 		roundsAfter int
 	}
 	res := run3(t, func(ctx context.Context, e *Engine, i int) (out, error) {
-		if err := e.ensure(ctx, 2*len(xs)); err != nil {
-			return out{}, err
-		}
 		r0 := e.Rounds()
 		b := e.NewBatch()
 		f := b.Open(flag[i])

@@ -7,22 +7,12 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 )
 
-// pool holds shared random bits made ahead of use, for comparisons and bit
-// decompositions.
-//
-// Each bit is b_0 ⊕ b_1 ⊕ b_2 for PRSS bits b_t known to the two parties other than
-// t (see pairBits). Besides its share of the bit, a party keeps the two components
-// it knows: a comparison uses them to blind the one bit it reveals to one party (see
-// Compare).
+// pool holds shared random bits made ahead of use, for bit decompositions.
 type pool struct {
-	bits  fr.Vector
-	comps []byte // comps[i] has bit t set when component b_t of bit i is 1; bit self is 0
-	// lastBits is the size of the last dedicated batch: batches grow from what the
-	// first use needs up to the engine's maximum.
+	bits fr.Vector
+	// lastBits is the size of the last batch: batches grow from what the first use
+	// needs up to the engine's maximum.
 	lastBits int
-	// level is what comparisons keep in the pool by refills that ride along with
-	// their own rounds: twice the largest comparison batch so far.
-	level int
 }
 
 // ensure makes sure the pool holds at least nb bits, in two dedicated rounds when it
@@ -59,7 +49,10 @@ func (e *Engine) preprocess(ctx context.Context, nb int) error {
 }
 
 // A refill makes random bits in two multiplications, which may share the rounds of
-// other operations: first in one Batch, second in a later one, then addRefill.
+// other operations: first in one Batch, second in a later one, then shares. Each bit
+// is b_0 ⊕ b_1 ⊕ b_2 for PRSS bits b_t known to the two parties other than t (see
+// pairBits); a party knows two components of each, which comparisons use to blind
+// the bit they open (see Batch.Compare).
 type refill struct {
 	pb      [3]fr.Vector
 	comps   []byte
@@ -82,15 +75,22 @@ func (r *refill) second(b *Batch) {
 	r.p2 = b.Mul(r.x, r.pb[2])
 }
 
-// addRefill appends the bits of r, whose second Batch has run, to the pool.
-func (e *Engine) addRefill(r *refill) {
-	e.pool.bits = append(e.pool.bits, xor(r.x, r.pb[2], r.p2.Value())...)
-	e.pool.comps = append(e.pool.comps, r.comps...)
+// shares returns the shares of the bits of r, whose second Batch has run.
+func (r *refill) shares() fr.Vector { return xor(r.x, r.pb[2], r.p2.Value()) }
+
+// wipe clears what r holds.
+func (r *refill) wipe() {
 	clear(r.x)
 	clear(r.comps)
 	for t := range r.pb {
 		clear(r.pb[t])
 	}
+}
+
+// addRefill appends the bits of r, whose second Batch has run, to the pool.
+func (e *Engine) addRefill(r *refill) {
+	e.pool.bits = append(e.pool.bits, r.shares()...)
+	r.wipe()
 }
 
 // xor returns shares of a ⊕ b = a + b - 2ab for bits a and b, given shares of ab.
@@ -104,19 +104,9 @@ func xor(a, b, ab fr.Vector) fr.Vector {
 
 // takeBits removes n bits from the pool and returns their shares.
 func (e *Engine) takeBits(n int) fr.Vector {
-	out, comps := e.takeBitsComps(n)
-	clear(comps)
-	return out
-}
-
-// takeBitsComps removes n bits from the pool and returns their shares and the
-// components this party knows.
-func (e *Engine) takeBitsComps(n int) (fr.Vector, []byte) {
 	p := &e.pool
 	out := append(fr.Vector(nil), p.bits[:n]...)
-	comps := append([]byte(nil), p.comps[:n]...)
 	clear(p.bits[:n])
-	clear(p.comps[:n])
-	p.bits, p.comps = p.bits[n:], p.comps[n:]
-	return out, comps
+	p.bits = p.bits[n:]
+	return out
 }
