@@ -451,7 +451,9 @@ func TestWireCarriesNoSecrets(t *testing.T) {
 	secrets = append(secrets, xs...)
 	secrets = append(secrets, ys...)
 	for k := range xs {
-		secrets = append(secrets, new(big.Int).Mul(xs[k], ys[k]))
+		p := new(big.Int).Mul(xs[k], ys[k])
+		secrets = append(secrets, p, new(big.Int).Rsh(p, 7), new(big.Int).Rsh(p, 10))
+		secrets = append(secrets, new(big.Int).Add(new(big.Int).Rsh(p, 10), big.NewInt(1)))
 	}
 	forbidden := map[[fr.Bytes]byte]bool{}
 	for _, s := range secrets {
@@ -484,8 +486,14 @@ func TestWireCarriesNoSecrets(t *testing.T) {
 		if _, err := e.MulTrunc(ctx, sx[i], sy[i], 10, 82); err != nil {
 			return nil, err
 		}
-		_, _, err = e.MinZero(ctx, p, 82)
-		return nil, err
+		if _, _, err = e.MinZero(ctx, p, 82); err != nil {
+			return nil, err
+		}
+		if _, err := e.Floor(ctx, p, 7, 82); err != nil {
+			return nil, err
+		}
+		c := &Comparison{X: LocalMul(sx[i], sy[i]), Bits: 82, Shift: 10, WithMin: true}
+		return nil, e.Compare(ctx, c)
 	}, tap)
 	if elements < 1000 {
 		t.Fatalf("tap saw only %d elements", elements)
