@@ -179,10 +179,7 @@ func (b *Batch) Run(ctx context.Context) error {
 	}
 	var cs *compareState
 	if len(b.cmps) > 0 {
-		var err error
-		if cs, err = b.e.startCompare(ctx, b); err != nil {
-			return err
-		}
+		cs = b.e.startCompare(b)
 	}
 	if err := b.round(ctx); err != nil {
 		if cs != nil {

@@ -206,7 +206,7 @@ const hashLen = 8
 
 // startCompare draws the masks of b's comparisons and adds the first round's
 // messages to b.
-func (e *Engine) startCompare(ctx context.Context, b *Batch) (*compareState, error) {
+func (e *Engine) startCompare(b *Batch) *compareState {
 	n := 0
 	for _, g := range b.cmps {
 		n += len(g.x)
@@ -254,7 +254,7 @@ func (e *Engine) startCompare(ctx context.Context, b *Batch) (*compareState, err
 	}
 	clear(buf[:])
 	b.recv = st.receiveOpened
-	return st, nil
+	return st
 }
 
 // drawMasks draws, from the PRSS keys, what each element of g needs: for a key
