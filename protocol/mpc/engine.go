@@ -113,7 +113,7 @@ type Engine struct {
 	sent   int64
 
 	pool     pool
-	maxBatch int
+	minBatch int
 
 	// Scratch vectors for temporaries of a round, reused to spare the allocator.
 	scratch [3]fr.Vector
@@ -131,13 +131,14 @@ func (e *Engine) tmp(k, n int) fr.Vector {
 // Option configures an Engine.
 type Option func(*Engine)
 
-// WithPreprocessing sets the largest number of random bits that one preprocessing
-// batch makes for bit decompositions (default 1<<14). Batches grow from what the
-// first use needs up to this size; larger batches cost fewer rounds and more memory.
+// WithPreprocessing sets the least number of random bits that one preprocessing
+// batch makes for bit decompositions. By default a batch makes what the decomposition
+// that needs it uses, no more: a caller that decomposes many small vectors in turn
+// saves two rounds for every batch it spares by setting a larger one.
 func WithPreprocessing(n int) Option {
 	return func(e *Engine) {
 		if n > 0 {
-			e.maxBatch = n
+			e.minBatch = n
 		}
 	}
 }
@@ -150,7 +151,7 @@ func New(ctx context.Context, t protocol.Transport, random io.Reader, opts ...Op
 	if !self.Valid() {
 		return nil, fmt.Errorf("mpc: transport of unknown role %v", self)
 	}
-	e := &Engine{t: t, self: int(self), maxBatch: 1 << 14}
+	e := &Engine{t: t, self: int(self)}
 	for _, o := range opts {
 		o(e)
 	}

@@ -10,9 +10,6 @@ import (
 // pool holds shared random bits made ahead of use, for bit decompositions.
 type pool struct {
 	bits fr.Vector
-	// lastBits is the size of the last batch: batches grow from what the first use
-	// needs up to the engine's maximum.
-	lastBits int
 }
 
 // ensure makes sure the pool holds at least nb bits, in two dedicated rounds when it
@@ -23,9 +20,7 @@ func (e *Engine) ensure(ctx context.Context, nb int) error {
 	if db <= 0 {
 		return nil
 	}
-	mb := max(db, min(e.maxBatch, 2*p.lastBits))
-	p.lastBits = mb
-	if err := e.preprocess(ctx, mb); err != nil {
+	if err := e.preprocess(ctx, max(db, e.minBatch)); err != nil {
 		return fmt.Errorf("mpc: preprocessing: %w", err)
 	}
 	return nil
