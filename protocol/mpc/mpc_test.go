@@ -839,3 +839,57 @@ func TestStopIf(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareShiftSmall rescales and compares every value of small bounds, many
+// times each, up to the largest shift the bound allows.
+func TestCompareShiftSmall(t *testing.T) {
+	type cse struct{ bits, shift int }
+	cases := []cse{{3, 1}, {6, 2}, {6, 4}, {8, 3}}
+	var vals [][]*big.Int
+	for _, c := range cases {
+		var xs []*big.Int
+		lim := int64(1) << (c.bits - 1)
+		for x := -lim + 1; x < lim; x++ {
+			for range 6 {
+				xs = append(xs, big.NewInt(x))
+			}
+		}
+		vals = append(vals, xs)
+	}
+	shares := make([][3]fr.Vector, len(cases))
+	for k := range cases {
+		shares[k] = deal(t, vals[k])
+	}
+	res := run3(t, func(ctx context.Context, e *Engine, i int) ([]fr.Vector, error) {
+		var cs []*Comparison
+		for k, c := range cases {
+			cs = append(cs, &Comparison{X: shares[k][i], Bits: c.bits, Shift: c.shift, WithMin: true})
+		}
+		if err := e.Compare(ctx, cs...); err != nil {
+			return nil, err
+		}
+		var out []fr.Vector
+		for _, c := range cs {
+			out = append(out, c.Neg, c.Min, c.Trunc)
+		}
+		return out, nil
+	})
+	for k, c := range cases {
+		g := func(j int) []*big.Int { return reveal(t, [3]fr.Vector{res[0][3*k+j], res[1][3*k+j], res[2][3*k+j]}) }
+		neg, mins, trunc := g(0), g(1), g(2)
+		for j, x := range vals[k] {
+			lo := new(big.Int).Rsh(x, uint(c.shift))
+			if d := new(big.Int).Sub(trunc[j], lo); d.Sign() < 0 || d.Cmp(big.NewInt(1)) > 0 ||
+				(new(big.Int).Lsh(lo, uint(c.shift)).Cmp(x) == 0 && d.Sign() != 0) {
+				t.Errorf("%d bits by %d: %s rounded to %s", c.bits, c.shift, x, trunc[j])
+			}
+			want, wantMin := int64(0), new(big.Int)
+			if trunc[j].Sign() < 0 {
+				want, wantMin = 1, trunc[j]
+			}
+			if !neg[j].IsInt64() || neg[j].Int64() != want || mins[j].Cmp(wantMin) != 0 {
+				t.Errorf("%d bits by %d: %s rounded to %s: neg %s, min %s", c.bits, c.shift, x, trunc[j], neg[j], mins[j])
+			}
+		}
+	}
+}
