@@ -15,8 +15,8 @@ import (
 // truncates it in the rounds of its 2d comparisons. Every CheckEvery iterations the
 // same comparison rounds also decide whether the squared step ||u_k - v_(k-1)||² is
 // below Tol²; that bit is opened in the first round of the next Step, and when it is
-// set the Step stops after that round and reports done. done is also reported when MaxIter
-// iterations have run.
+// set the Step stops after that round and reports done. done is also reported when
+// MaxIter iterations have run.
 func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	if !s.prepared {
 		return false, errors.New("lasso: Step before Prepare")
