@@ -22,8 +22,8 @@
 //   - FISTA with step 1/||R||_F (a bound on R's largest eigenvalue, computed
 //     securely), momentum restarted every Options.Restart iterations (which makes the
 //     convergence linear on ill-conditioned data), and soft-thresholding
-//     u = min(z + τ, 0) - min(τ - z, 0) by 2d comparisons batched in the same rounds:
-//     four rounds per iteration;
+//     u = min(z + τ, 0) - min(τ - z, 0) by 2d comparisons batched in the same rounds,
+//     which also rescale z: three rounds per iteration;
 //   - convergence: every CheckEvery iterations the squared norm of the gradient
 //     mapping, the step u_(k+1) - v_k, is compared with Tol², in the rounds of the
 //     next iteration's comparisons, and the resulting bit is opened;

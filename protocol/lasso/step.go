@@ -10,13 +10,13 @@ import (
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
-// Step runs one FISTA iteration in four rounds: the matrix-vector product
-// z = A·v + b with its truncation, then the soft-thresholding
-// u = min(z + τ, 0) - min(τ - z, 0), whose 2d comparisons share three rounds. Every
-// CheckEvery iterations the same comparison rounds also decide whether the squared
-// step ||u_k - v_(k-1)||² is below Tol²; that bit is opened in the first round of the
-// next Step, and when it is set the Step ends there and reports done. done is also
-// reported when MaxIter iterations have run.
+// Step runs one FISTA iteration in three rounds: the matrix-vector product
+// z = A·v + b is local, and the soft-thresholding u = min(z + τ, 0) - min(τ - z, 0)
+// truncates it in the rounds of its 2d comparisons. Every CheckEvery iterations the
+// same comparison rounds also decide whether the squared step ||u_k - v_(k-1)||² is
+// below Tol²; that bit is opened in the first round of the next Step, and when it is
+// set the Step stops after that round and reports done. done is also reported when
+// MaxIter iterations have run.
 func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	if !s.prepared {
 		return false, errors.New("lasso: Step before Prepare")
@@ -34,15 +34,31 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	mu := fixedInt(float64(j-1)/float64(j+2), f)
 	v := mpc.Sub(mpc.ScaleBig(s.u, new(big.Int).Add(pow2(f), mu)), mpc.ScaleBig(s.uPrev, mu))
 
-	// Round: z = A·v + b at scale 2^f, and the pending convergence bit.
+	// z = A·v + b at scale 2^(3f), rescaled to 2^f by the comparisons of the
+	// soft-thresholding, z + τ and τ - z, in their rounds; the convergence test of the
+	// previous step, and the pending convergence bit opened in the first of them.
 	zl := mpc.LocalMatVec(s.A, v)
 	bScaled := mpc.ScaleBig(s.b, pow2(2*f))
 	zl.Add(zl, bScaled)
+	tau := mpc.ScaleBig(s.tau, pow2(2*f))
+	a := make(fr.Vector, 2*d)
+	for i := range d {
+		a[i].Add(&zl[i], &tau[i])   // z + τ
+		a[d+i].Sub(&tau[i], &zl[i]) // τ - z
+	}
+	cmps := []*mpc.Comparison{{X: a, Bits: 3*f + coefBits + bitLen(d) + 6, Shift: 2 * f, WithMin: true}}
+	check := s.iter > 1 && (s.iter-1)%s.opts.CheckEvery == 0 && s.iter < s.opts.MaxIter
+	if check {
+		cmps = append(cmps, &mpc.Comparison{X: s.stepNorm(), Bits: s.convBits()})
+	}
 	batch := s.eng.NewBatch()
-	zp := batch.Trunc(zl, 2*f, 3*f+coefBits+bitLen(d)+5)
 	var bit *mpc.Pending
 	if s.pending != nil {
 		bit = batch.Open(s.pending)
+	}
+	batch.Compare(cmps...)
+	if bit != nil {
+		batch.StopIf(func() bool { return bit.Value()[0].IsOne() })
 	}
 	if err := batch.Run(ctx); err != nil {
 		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
@@ -58,22 +74,6 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 		} else if !b.IsZero() {
 			return false, fmt.Errorf("lasso: iteration %d: convergence bit opened as %s", s.iter, b.String())
 		}
-	}
-	z := zp.Value()
-
-	// Soft-thresholding, and the convergence test of the previous step.
-	a := make(fr.Vector, 2*d)
-	for i := range d {
-		a[i].Add(&z[i], &s.tau[i])   // z + τ
-		a[d+i].Sub(&s.tau[i], &z[i]) // τ - z
-	}
-	cmps := []*mpc.Comparison{{X: a, Bits: f + coefBits + 2, WithMin: true}}
-	check := s.iter > 1 && (s.iter-1)%s.opts.CheckEvery == 0 && s.iter < s.opts.MaxIter
-	if check {
-		cmps = append(cmps, &mpc.Comparison{X: s.stepNorm(), Bits: s.convBits()})
-	}
-	if err := s.eng.Compare(ctx, cmps...); err != nil {
-		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
 	}
 	mins := cmps[0].Min
 	next := mpc.Sub(mins[:d], mins[d:])
