@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/triad-mpc/triad/protocol"
 )
@@ -87,20 +86,4 @@ func frameLimit(typ byte) int {
 		return maxReason
 	}
 	return maxControl
-}
-
-// hello is the payload of the first frame each way: the protocol version and the
-// sender's role.
-func hello(r protocol.Role) []byte { return []byte(ProtocolID + " " + r.String()) }
-
-// parseHello checks the version and returns the role a hello names.
-func parseHello(b []byte) (protocol.Role, error) {
-	version, role, ok := strings.Cut(string(b), " ")
-	if !ok {
-		return 0, fmt.Errorf("malformed hello %q", b)
-	}
-	if version != ProtocolID {
-		return 0, fmt.Errorf("peer speaks %q, this node %q", version, ProtocolID)
-	}
-	return protocol.ParseRole(role)
 }
