@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -36,6 +37,15 @@ func newNode(ctx context.Context, self protocol.Role, key crypto.PrivKey, listen
 		rm.Close()
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
+	n := &Node{
+		self:    self,
+		opts:    o,
+		ids:     ids,
+		epoch:   time.Now(),
+		lost:    make(chan error, 1),
+		broken:  make(chan struct{}),
+		closing: make(chan struct{}),
+	}
 	listenOpt := libp2p.NoListenAddrs
 	if len(listen) > 0 {
 		listenOpt = libp2p.ListenAddrs(listen...)
@@ -50,7 +60,7 @@ func newNode(ctx context.Context, self protocol.Role, key crypto.PrivKey, listen
 		libp2p.DisableRelay(),
 		libp2p.Ping(false),
 		libp2p.DisableMetrics(),
-		libp2p.ConnectionGater(newGater(others...)),
+		libp2p.ConnectionGater(newGater(n.sawStranger, others...)),
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionManager(cm),
 	)
@@ -59,18 +69,13 @@ func newNode(ctx context.Context, self protocol.Role, key crypto.PrivKey, listen
 		cm.Close()
 		return nil, fmt.Errorf("start libp2p host for %s: %w", self, err)
 	}
-	n := &Node{
-		self:    self,
-		host:    h,
-		opts:    o,
-		ids:     ids,
-		closing: make(chan struct{}),
-	}
+	n.host = h
 	n.ctx, n.cancel = context.WithCancel(ctx)
 	for _, r := range self.Others() {
 		n.links[r] = newLink(n, r)
 	}
 	h.SetStreamHandler(ProtocolID, n.accept)
+	h.Network().Notify(&network.NotifyBundle{DisconnectedF: n.disconnected})
 	log.Infow("node started", "role", self, "id", h.ID(), "addrs", h.Addrs())
 	return n, nil
 }
@@ -96,4 +101,37 @@ func (n *Node) addPeer(r protocol.Role, addrs []ma.Multiaddr) {
 	id := n.ids[r]
 	n.host.Peerstore().AddAddrs(id, addrs, peerstore.PermanentAddrTTL)
 	n.host.ConnManager().Protect(id, protectTag)
+}
+
+// disconnected fails the link whose session stream ran over a connection that has
+// just closed: a peer that was killed is noticed at once, even while the link's
+// reader waits for Recv to make room and so does not read.
+func (n *Node) disconnected(_ network.Network, c network.Conn) {
+	for _, r := range n.self.Others() {
+		l := n.links[r]
+		l.mu.Lock()
+		s, st := l.stream, l.st
+		l.mu.Unlock()
+		if s != nil && st == LinkUp && s.Conn().ID() == c.ID() {
+			go l.fail(fmt.Errorf("its connection closed (%s)", c.RemoteMultiaddr()))
+		}
+	}
+}
+
+// stranger is the last peer that the gater turned away.
+type stranger struct {
+	id   peer.ID
+	addr string
+	at   time.Duration // since the node started
+}
+
+// sawStranger records a peer that is not configured and tried to connect: if a
+// configured peer never comes, that may be it, under a key the peer book does not
+// know.
+func (n *Node) sawStranger(id peer.ID, addr ma.Multiaddr) {
+	s := &stranger{id: id, at: n.since()}
+	if addr != nil {
+		s.addr = addr.String()
+	}
+	n.stranger.Store(s)
 }

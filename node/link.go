@@ -19,11 +19,12 @@ import (
 type LinkState int
 
 const (
-	LinkWaiting    LinkState = iota // the session stream is not open yet
-	LinkUp                          // the session stream carries messages
-	LinkPeerClosed                  // the peer said goodbye: it sends nothing more
-	LinkLost                        // the stream failed; it is not re-established
-	LinkClosed                      // this node was closed
+	LinkWaiting     LinkState = iota // the session stream is not open yet
+	LinkUp                           // the session stream carries messages
+	LinkPeerClosed                   // the peer said goodbye: it sends nothing more
+	LinkLost                         // the stream failed; it is not re-established
+	LinkClosed                       // this node was closed
+	LinkUnreachable                  // the peer was not reached within the peer timeout
 )
 
 func (s LinkState) String() string {
@@ -38,21 +39,36 @@ func (s LinkState) String() string {
 		return "lost"
 	case LinkClosed:
 		return "closed"
+	case LinkUnreachable:
+		return "unreachable"
 	}
 	return fmt.Sprintf("LinkState(%d)", int(s))
 }
+
+// PeerError reports a link that failed, or never came up, because of the peer at its
+// other end: Peer is the party to blame. Errors that this node causes itself (a
+// cancelled context, Close) are never PeerErrors.
+type PeerError struct {
+	Peer protocol.Role
+	op   string // what happened to the link: "lost", "gave up on"
+	Err  error  // why
+}
+
+func (e *PeerError) Error() string { return fmt.Sprintf("%s %s: %v", e.op, e.Peer, e.Err) }
+func (e *PeerError) Unwrap() error { return e.Err }
 
 // link is the session stream to one peer and its bookkeeping.
 type link struct {
 	n    *Node
 	role protocol.Role
 
-	up    chan struct{} // closed once the stream is attached
-	dead  chan struct{} // closed when nothing more can be written
-	acked chan struct{} // closed when the peer acknowledges this node's goodbye
-	ackd  chan struct{} // closed when this node has acknowledged the peer's goodbye
-	in    chan []byte   // received messages; closed once no more will come
-	wmu   chan struct{} // holds a token while a frame is being written
+	up        chan struct{} // closed once the stream is attached
+	unreached chan struct{} // closed if the peer timeout passes first
+	dead      chan struct{} // closed when nothing more can be written
+	acked     chan struct{} // closed when the peer acknowledges this node's goodbye
+	ackd      chan struct{} // closed when this node has acknowledged the peer's goodbye
+	in        chan []byte   // received messages; closed once no more will come
+	wmu       chan struct{} // holds a token while a frame is being written
 
 	deadOnce, ackOnce sync.Once
 
@@ -60,30 +76,67 @@ type link struct {
 	st     LinkState
 	err    error                  // why no more messages come or go
 	abort  *protocol.AbortedError // the peer's abort notice, once received
+	why    string                 // while waiting: why the peer is not reached yet
 	stream network.Stream
 	bw     *bufio.Writer
+	live   *liveReader // the stream as the reader sees it, with the time of its last bytes
+
+	reading atomic.Bool // the reader waits on the stream (not on the queue)
 
 	sentBytes, sentMsgs, recvBytes, recvMsgs atomic.Int64
 }
 
 func newLink(n *Node, r protocol.Role) *link {
 	return &link{
-		n:     n,
-		role:  r,
-		up:    make(chan struct{}),
-		dead:  make(chan struct{}),
-		acked: make(chan struct{}),
-		ackd:  make(chan struct{}),
-		in:    make(chan []byte, n.opts.queue),
-		wmu:   make(chan struct{}, 1),
+		n:         n,
+		role:      r,
+		up:        make(chan struct{}),
+		unreached: make(chan struct{}),
+		dead:      make(chan struct{}),
+		acked:     make(chan struct{}),
+		ackd:      make(chan struct{}),
+		in:        make(chan []byte, n.opts.queue),
+		wmu:       make(chan struct{}, 1),
 	}
 }
 
-// abortNotice returns the peer's abort notice, if it sent one.
-func (l *link) abortNotice() *protocol.AbortedError {
+// liveReader passes reads through and records when bytes last arrived, so that a
+// link can tell a silent peer from a busy one.
+type liveReader struct {
+	r    io.Reader
+	last atomic.Int64 // nanoseconds since the node started
+	n    *Node
+}
+
+func newLiveReader(n *Node, r io.Reader) *liveReader {
+	lr := &liveReader{r: r, n: n}
+	lr.touch()
+	return lr
+}
+
+func (lr *liveReader) Read(p []byte) (int, error) {
+	k, err := lr.r.Read(p)
+	if k > 0 {
+		lr.touch()
+	}
+	return k, err
+}
+
+func (lr *liveReader) touch()                { lr.last.Store(int64(lr.n.since())) }
+func (lr *liveReader) silent() time.Duration { return lr.n.since() - time.Duration(lr.last.Load()) }
+
+// failure returns the peer's abort notice, or else why the link was lost, if
+// either happened: the errors that end a session at once.
+func (l *link) failure() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.abort
+	if l.abort != nil {
+		return l.abort
+	}
+	if l.st == LinkLost {
+		return l.err
+	}
+	return nil
 }
 
 func (l *link) state() LinkState {
@@ -101,8 +154,56 @@ func (l *link) cause() error {
 	return l.err
 }
 
-// attach makes s the link's session stream and starts its reader.
-func (l *link) attach(s network.Stream, br *bufio.Reader, bw *bufio.Writer) error {
+// setWhy records why the peer is not reached yet; the first reason stays until a
+// later attempt finds another one.
+func (l *link) setWhy(why string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st == LinkWaiting {
+		l.why = why
+	}
+}
+
+// whyWaiting says why the link is not up yet.
+func (l *link) whyWaiting() string {
+	l.mu.Lock()
+	why := l.why
+	l.mu.Unlock()
+	if why != "" {
+		return why
+	}
+	if l.role > l.n.self {
+		return "no attempt has finished yet"
+	}
+	why = fmt.Sprintf("%s has not opened a session stream to this node (it is the one that dials)", l.role)
+	if s := l.n.stranger.Load(); s != nil {
+		why += fmt.Sprintf("; %v ago a peer with an unknown ID %s connected from %s: if that was %s, its key is not the one whose peer ID this node has configured",
+			(l.n.since() - s.at).Round(time.Second), s.id, s.addr, l.role)
+	}
+	return why
+}
+
+// giveUp marks a link that never came up as unreachable, if it is still waiting.
+func (l *link) giveUp(after time.Duration) bool {
+	why := l.whyWaiting()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st != LinkWaiting {
+		return false
+	}
+	if l.role < l.n.self {
+		why = fmt.Sprintf("no session stream from it in %v (peer ID %s): %s", after, l.n.ids[l.role], why)
+	} else {
+		why = fmt.Sprintf("not reached in %v (peer ID %s): %s", after, l.n.ids[l.role], why)
+	}
+	l.st, l.err = LinkUnreachable, &PeerError{Peer: l.role, op: "gave up on", Err: errors.New(why)}
+	close(l.unreached)
+	return true
+}
+
+// attach makes s the link's session stream and starts its reader, its heartbeat and
+// its watchdog.
+func (l *link) attach(s network.Stream, live *liveReader, br *bufio.Reader, bw *bufio.Writer) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.st != LinkWaiting {
@@ -111,27 +212,47 @@ func (l *link) attach(s network.Stream, br *bufio.Reader, bw *bufio.Writer) erro
 	if l.n.isClosing() {
 		return fmt.Errorf("link to %s: %w", l.role, protocol.ErrClosed)
 	}
-	l.stream, l.bw, l.st = s, bw, LinkUp
-	l.n.wg.Add(1)
-	go l.read(s, br)
+	l.stream, l.bw, l.live, l.st, l.why = s, bw, live, LinkUp, ""
+	l.n.wg.Add(3)
+	go l.read(br)
+	go l.beat()
+	go l.watch()
 	close(l.up)
 	return nil
 }
 
-// fail records that the link broke; the first cause wins.
+// fail records that the peer broke the link: the first cause wins, the stream is
+// reset, and the node reports the loss. A link whose peer has said goodbye keeps
+// that state: its stream ending afterwards is the expected end of the session.
 func (l *link) fail(err error) {
+	l.end(&PeerError{Peer: l.role, op: "lost", Err: err}, true)
+}
+
+// reset ends the link for a reason of this node's own, without blaming the peer.
+func (l *link) reset(err error) {
+	l.end(fmt.Errorf("link to %s reset: %w", l.role, err), false)
+}
+
+func (l *link) end(err error, blame bool) {
 	l.mu.Lock()
+	s := l.stream
+	lost := false
 	switch {
 	case l.n.isClosing():
 		l.st = LinkClosed
 	case l.st == LinkUp:
 		l.st, l.err = LinkLost, err
-		log.Warnw("link lost", "peer", l.role, "err", err)
+		lost = blame
 	}
-	// A link whose peer has said goodbye keeps that state: the stream ending
-	// afterwards is the expected end of the session.
 	l.mu.Unlock()
 	l.deadOnce.Do(func() { close(l.dead) })
+	if s != nil {
+		s.Reset()
+	}
+	if lost {
+		log.Warnw("link lost", "peer", l.role, "id", l.n.ids[l.role], "err", err)
+		l.n.lose(err)
+	}
 }
 
 // writable reports why nothing can be sent on the link, if so.
@@ -151,11 +272,12 @@ func (l *link) writable() error {
 }
 
 // write sends one frame, holding the write token so that frames never interleave.
+// Its errors name the peer.
 func (l *link) write(ctx context.Context, typ byte, payload []byte) error {
 	select {
 	case l.wmu <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return fmt.Errorf("send to %s: %w", l.role, ctx.Err())
 	case <-l.dead:
 		return l.cause()
 	}
@@ -166,32 +288,85 @@ func (l *link) write(ctx context.Context, typ byte, payload []byte) error {
 	default:
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return fmt.Errorf("send to %s: %w", l.role, err)
 	}
 	l.mu.Lock()
-	s, bw := l.stream, l.bw
+	bw := l.bw
 	l.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() {
-		l.fail(fmt.Errorf("link to %s reset: a send was cancelled mid-frame: %w", l.role, ctx.Err()))
-		s.Reset()
+		l.reset(fmt.Errorf("a send was cancelled mid-frame: %w", ctx.Err()))
 	})
 	err := writeFrame(bw, typ, payload)
 	if !stop() {
-		return ctx.Err()
+		return l.cause()
 	}
 	if err != nil {
 		if errors.Is(err, ErrFrameTooLarge) {
-			return err // refused before anything was written
+			return fmt.Errorf("send to %s: %w", l.role, err) // refused before anything was written
 		}
-		l.fail(fmt.Errorf("link to %s lost: %w", l.role, err))
-		s.Reset()
+		l.fail(err)
 		return l.cause()
 	}
 	return nil
 }
 
+// beat sends a heartbeat frame whenever the link has been quiet for a heartbeat
+// interval, so that the peer's watchdog can tell this node is alive. A frame already
+// being written is proof enough: the heartbeat then waits for the next tick.
+func (l *link) beat() {
+	defer l.n.wg.Done()
+	t := time.NewTicker(l.n.opts.beatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-l.dead:
+			return
+		case <-l.n.closing:
+			return
+		}
+		select {
+		case l.wmu <- struct{}{}:
+		default:
+			continue
+		}
+		if l.state() == LinkUp && !l.n.isClosing() {
+			if err := writeFrame(l.bw, frameBeat, nil); err != nil {
+				l.fail(err)
+			}
+		}
+		<-l.wmu
+	}
+}
+
+// watch fails the link when the reader has waited on the stream for longer than the
+// heartbeat timeout without a byte arriving: the peer, or the path to it, is gone.
+// A reader that waits for Recv to make room in the queue is not watched; the peer
+// is then held back by flow control and owes no heartbeat.
+func (l *link) watch() {
+	defer l.n.wg.Done()
+	timeout := l.n.opts.beatTimeout
+	t := time.NewTicker(max(timeout/16, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-l.dead:
+			return
+		case <-l.n.closing:
+			return
+		}
+		if l.reading.Load() && l.state() == LinkUp {
+			if silent := l.live.silent(); silent >= timeout {
+				l.fail(fmt.Errorf("nothing received for %v (no data and no heartbeat)", silent.Round(time.Millisecond)))
+				return
+			}
+		}
+	}
+}
+
 // read moves frames from the stream into the queue until the stream ends.
-func (l *link) read(s network.Stream, br *bufio.Reader) {
+func (l *link) read(br *bufio.Reader) {
 	defer l.n.wg.Done()
 	inOpen := true
 	endInput := func(err error) {
@@ -208,26 +383,27 @@ func (l *link) read(s network.Stream, br *bufio.Reader) {
 	}
 	defer func() { endInput(l.cause()) }()
 	for {
+		l.live.touch()
+		l.reading.Store(true)
 		typ, msg, err := readFrame(br)
+		l.reading.Store(false)
 		if err != nil && !inOpen {
-			// The peer said goodbye, so its stream ending now is expected; it only
-			// means nothing more can be written either.
+			// The peer said goodbye or aborted, so its stream ending now is expected;
+			// it only means nothing more can be written either.
 			l.deadOnce.Do(func() { close(l.dead) })
 			return
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				err = fmt.Errorf("%s ended the stream without a goodbye: %w", l.role, io.ErrUnexpectedEOF)
+				err = fmt.Errorf("it ended the stream without a goodbye: %w", io.ErrUnexpectedEOF)
 			}
-			l.fail(fmt.Errorf("link to %s lost: %w", l.role, err))
-			s.Reset()
+			l.fail(err)
 			return
 		}
 		switch typ {
 		case frameData:
 			if !inOpen {
-				l.fail(fmt.Errorf("link to %s lost: message after goodbye", l.role))
-				s.Reset()
+				l.fail(errors.New("message after goodbye"))
 				return
 			}
 			l.recvBytes.Add(int64(len(msg)))
@@ -237,8 +413,11 @@ func (l *link) read(s network.Stream, br *bufio.Reader) {
 			}
 			select {
 			case l.in <- msg:
+			case <-l.dead:
+				return
 			case <-l.n.closing: // no one will receive it; keep reading to the goodbye
 			}
+		case frameBeat:
 		case frameBye:
 			l.mu.Lock()
 			if l.st == LinkUp {
@@ -253,14 +432,17 @@ func (l *link) read(s network.Stream, br *bufio.Reader) {
 		case frameAbort:
 			ab := &protocol.AbortedError{Party: l.role, Reason: string(msg)}
 			l.mu.Lock()
-			if l.abort == nil {
+			first := l.abort == nil
+			if first {
 				l.abort = ab
 			}
 			l.mu.Unlock()
 			endInput(ab)
+			if first {
+				l.n.lose(ab)
+			}
 		default:
-			l.fail(fmt.Errorf("link to %s lost: unexpected frame type %d", l.role, typ))
-			s.Reset()
+			l.fail(fmt.Errorf("unexpected frame type %d", typ))
 			return
 		}
 	}

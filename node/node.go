@@ -9,16 +9,26 @@
 //
 // Each pair of parties shares one long-lived stream of protocol ProtocolID, opened
 // by the party that comes first in role order (controller-a, controller-b,
-// third-party). Both ends first exchange a hello naming their role and protocol
-// version; the accepting end checks that the dialer's peer ID is the one configured
-// for the role it claims. After that the stream carries length-prefixed frames of
-// at most protocol.MaxMessage bytes. A reader goroutine per stream fills a bounded
-// queue that Recv drains: a receiver that falls behind stops reading, libp2p's
-// flow control stops its sender, and memory stays bounded; since reading never
-// waits for writing, two parties can send each other large batches at once.
+// third-party). The dialer's hello names its own role and the role it expects to
+// reach; the accepting end checks both, and that the dialer's peer ID is the one
+// configured for the role it claims, and answers with its own hello or with the
+// reason it refuses, so that a misconfigured site learns what is wrong at once.
+// After that the stream carries length-prefixed frames of at most
+// protocol.MaxMessage bytes. A reader goroutine per stream fills a bounded queue
+// that Recv drains: a receiver that falls behind stops reading, libp2p's flow
+// control stops its sender, and memory stays bounded; since reading never waits for
+// writing, two parties can send each other large batches at once.
 //
-// A link that fails during a session is not re-established: messages in flight
-// would be lost, so the session fails and is run again.
+// A node that cannot reach a peer says so at warning level, with the reason
+// (connection refused, another peer ID at that address, a refused hello), keeps
+// trying, and gives up after Config.PeerTimeout.
+//
+// A quiet link carries a heartbeat frame every second. A reader that waits on the
+// stream and hears nothing, not even a heartbeat, for the heartbeat timeout (4 s)
+// fails the link, as does the connection under it closing: a peer that was killed,
+// stopped or cut off is noticed within seconds whatever the session is doing, and
+// Lost reports it. A link that fails during a session is not re-established:
+// messages in flight would be lost, so the session fails and is run again.
 package node
 
 import (
@@ -26,6 +36,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -39,7 +50,7 @@ import (
 
 // ProtocolID names the session stream protocol. Its version changes whenever the
 // framing or the hello changes, so mismatched builds refuse each other at once.
-const ProtocolID = "/triad/session/1.0.0"
+const ProtocolID = "/triad/session/1.1.0"
 
 const (
 	// handshakeTimeout bounds one attempt to connect, open the session stream and
@@ -63,14 +74,23 @@ type Node struct {
 	cancel  context.CancelFunc
 	closing chan struct{} // closed when Close starts
 
+	epoch    time.Time                // when the node started; link clocks count from it
+	stranger atomic.Pointer[stranger] // the last unknown peer that tried to connect
+
+	lostOnce sync.Once
+	lost     chan error    // receives the first link failure, once
+	broken   chan struct{} // closed with that failure
+	lostErr  error
+
 	closeOnce sync.Once
 	closeErr  error
-	wg        sync.WaitGroup // dial loops and stream readers
+	wg        sync.WaitGroup // dial loops, stream readers, heartbeats and watchdogs
 }
 
 // New starts a node for cfg: it listens on cfg.Listen, accepts session streams from
 // the configured peers, and keeps dialing the peers it must open streams to until
-// they answer. ctx bounds that background dialing; Close stops everything.
+// they answer or cfg.PeerTimeout passes. ctx bounds that background dialing; Close
+// stops everything.
 func New(ctx context.Context, cfg Config, opts ...Option) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -93,6 +113,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Node, error) {
 	}
 	for r, info := range infos {
 		ids[r] = info.ID
+	}
+	if cfg.PeerTimeout > 0 {
+		o.peerTimeout = cfg.PeerTimeout
 	}
 	n, err := newNode(ctx, cfg.Role, cfg.Key, listen, ids, o)
 	if err != nil {
@@ -151,22 +174,55 @@ func Loopback(ctx context.Context, opts ...Option) ([3]*Node, error) {
 }
 
 // Transport waits until the session streams to both other parties are up and
-// returns the node's end of the session.
+// returns the node's end of the session. It fails with a *PeerError naming the peer
+// if a peer is not reached within the peer timeout, or if a link that came up is
+// lost while the other is awaited.
 func (n *Node) Transport(ctx context.Context) (protocol.Transport, error) {
 	if n.isClosing() {
 		return nil, fmt.Errorf("node %s: %w", n.self, protocol.ErrClosed)
 	}
 	for _, r := range n.self.Others() {
+		l := n.links[r]
 		select {
-		case <-n.links[r].up:
+		case <-l.up:
+		case <-l.unreached:
+			return nil, l.cause()
+		case <-n.broken:
+			return nil, n.lostErr
 		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for %s (%s): %w", r, n.ids[r], ctx.Err())
+			return nil, fmt.Errorf("waiting for %s (%s): %w (%s)", r, n.ids[r], ctx.Err(), l.whyWaiting())
 		case <-n.closing:
 			return nil, fmt.Errorf("waiting for %s: %w", r, protocol.ErrClosed)
 		}
 	}
+	select {
+	case <-n.broken:
+		return nil, n.lostErr
+	default:
+	}
 	return transport{n}, nil
 }
+
+// Lost returns a channel that receives the first failure of a link after it came up,
+// once, and is never closed: a *PeerError when a peer was lost (its connection
+// closed, its stream failed, or nothing came from it for the heartbeat timeout while
+// this node waited to read), or a *protocol.AbortedError when a peer stopped the
+// session. A session that is busy computing selects on it to stop at once instead
+// of at its next Send or Recv, which fail with the same error. Closing this node,
+// and a peer's goodbye, are not failures.
+func (n *Node) Lost() <-chan error { return n.lost }
+
+// lose records the first link failure and reports it on Lost.
+func (n *Node) lose(err error) {
+	n.lostOnce.Do(func() {
+		n.lostErr = err
+		close(n.broken)
+		n.lost <- err
+	})
+}
+
+// since returns the time since the node started, on the monotonic clock.
+func (n *Node) since() time.Duration { return time.Since(n.epoch) }
 
 // Close says goodbye on every link, waits (up to the close timeout) for each peer to
 // confirm it has read everything this node sent, then shuts the host down. Calls to
@@ -239,7 +295,7 @@ type PeerStats struct {
 	State            LinkState
 	Connected        bool   // libp2p has a live connection to the peer
 	Remote           string // the peer's address on the link's connection, if up
-	Error            string // why the link was lost, if it was
+	Error            string // why the link was lost or given up on, or while waiting, why the peer is not reached yet
 	BytesSent        int64
 	BytesReceived    int64
 	MessagesSent     int64
@@ -265,10 +321,13 @@ func (n *Node) Stats() Stats {
 		if l.stream != nil && l.st == LinkUp {
 			ps.Remote = l.stream.Conn().RemoteMultiaddr().String()
 		}
-		if l.st == LinkLost && l.err != nil {
+		if (l.st == LinkLost || l.st == LinkUnreachable) && l.err != nil {
 			ps.Error = l.err.Error()
 		}
 		l.mu.Unlock()
+		if ps.State == LinkWaiting {
+			ps.Error = l.whyWaiting()
+		}
 		st.Peers[r] = ps
 	}
 	return st

@@ -23,7 +23,8 @@ func (t transport) link(r protocol.Role) (*link, error) {
 // Send writes msg to the session stream to role to. It returns once the frame is
 // handed to the stream, blocking while the receiver is behind. If ctx ends while
 // the frame is half written, the link is reset: the rest of the session cannot be
-// told apart from the interrupted message.
+// told apart from the interrupted message. Its errors name the peer once; a
+// *PeerError means the link failed because of the peer.
 func (t transport) Send(ctx context.Context, to protocol.Role, msg []byte) error {
 	l, err := t.link(to)
 	if err != nil {
@@ -36,10 +37,10 @@ func (t transport) Send(ctx context.Context, to protocol.Role, msg []byte) error
 		return fmt.Errorf("send to %s: %w", to, protocol.ErrClosed)
 	}
 	if err := l.writable(); err != nil {
-		return fmt.Errorf("send to %s: %w", to, err)
+		return err
 	}
 	if err := l.write(ctx, frameData, msg); err != nil {
-		return fmt.Errorf("send to %s: %w", to, err)
+		return err
 	}
 	l.sentBytes.Add(int64(len(msg)))
 	l.sentMsgs.Add(1)
@@ -47,8 +48,10 @@ func (t transport) Send(ctx context.Context, to protocol.Role, msg []byte) error
 }
 
 // Recv returns the next message from role from. Messages that arrived before the
-// peer said goodbye or the link failed are still returned; after them Recv reports
-// why no more will come.
+// peer said goodbye are still returned; after them Recv reports that no more will
+// come. Once the peer has aborted or the link is lost, Recv returns that error at
+// once, whatever is still queued: the session cannot go on. Its errors name the
+// peer once.
 func (t transport) Recv(ctx context.Context, from protocol.Role) ([]byte, error) {
 	l, err := t.link(from)
 	if err != nil {
@@ -57,16 +60,26 @@ func (t transport) Recv(ctx context.Context, from protocol.Role) ([]byte, error)
 	if t.n.isClosing() {
 		return nil, fmt.Errorf("receive from %s: %w", from, protocol.ErrClosed)
 	}
-	if ab := l.abortNotice(); ab != nil {
-		return nil, ab
+	if err := l.failure(); err != nil {
+		return nil, err
 	}
 	select {
 	case msg, ok := <-l.in:
-		if ab := l.abortNotice(); ab != nil {
-			return nil, ab
+		if err := l.failure(); err != nil {
+			return nil, err
 		}
 		if !ok {
-			return nil, fmt.Errorf("receive from %s: %w", from, l.cause())
+			return nil, l.cause()
+		}
+		return msg, nil
+	case <-l.dead:
+		if err := l.failure(); err != nil {
+			return nil, err
+		}
+		// A goodbye: what the peer sent before it is still queued.
+		msg, ok := <-l.in
+		if !ok {
+			return nil, l.cause()
 		}
 		return msg, nil
 	case <-ctx.Done():
@@ -85,11 +98,11 @@ func (t transport) Abort(ctx context.Context, reason string) error {
 	for _, r := range t.n.self.Others() {
 		l := t.n.links[r]
 		if err := l.writable(); err != nil {
-			errs = append(errs, fmt.Errorf("abort to %s: %w", r, err))
+			errs = append(errs, err)
 			continue
 		}
 		if err := l.write(ctx, frameAbort, []byte(reason)); err != nil {
-			errs = append(errs, fmt.Errorf("abort to %s: %w", r, err))
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
