@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	logging "github.com/ipfs/go-log/v2"
+
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/actors/console"
 	"github.com/triad-mpc/triad/node"
@@ -29,6 +31,10 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *path == "" {
 		return errors.New("node: --config is required")
+	}
+	if os.Getenv("GOLOG_LOG_LEVEL") == "" {
+		// A peer that cannot be reached, or is lost, is reported at warning level.
+		logging.SetLogLevel("triad/node", "warn")
 	}
 	cfg, err := loadSiteConfig(*path)
 	if err != nil {
@@ -88,10 +94,25 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out, err := actors.Run(ctx, actors.Config{
+	// A lost peer, or a peer's abort, ends the session at once, whatever step it is
+	// in, instead of at its next send or receive.
+	sctx, stopSession := context.WithCancelCause(ctx)
+	defer stopSession(nil)
+	go func() {
+		select {
+		case err := <-n.Lost():
+			stopSession(err)
+		case <-sctx.Done():
+		}
+	}()
+	out, err := actors.Run(sctx, actors.Config{
 		Transport: t, Params: params, Table: table, Disclosure: logFile.log,
 		Peers: peerStats(n), JoinOnly: *joinOnly,
 	}, reg)
+	if cause := context.Cause(sctx); err != nil && ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		join.Abort(ctx, t, cause) // the survivor learns who was lost
+		err = cause
+	}
 	if cerr := logFile.close(); err == nil {
 		err = cerr
 	}
