@@ -64,8 +64,25 @@ func (n *Node) await(l *link) {
 		case <-giveUp.C:
 			if l.giveUp(n.opts.peerTimeout) {
 				log.Errorw("gave up on peer", "peer", l.role, "id", n.ids[l.role], "err", l.cause())
+				n.abortOthers(l)
 			}
 			return
+		}
+	}
+}
+
+// abortOthers tells the peers whose links are up that the session cannot start
+// because lost was given up on, so that they stop with that reason instead of
+// waiting for this node's goodbye.
+func (n *Node) abortOthers(lost *link) {
+	ctx, cancel := context.WithTimeout(n.ctx, n.opts.closeTimeout)
+	defer cancel()
+	reason := lost.cause().Error()
+	for _, r := range n.self.Others() {
+		if l := n.links[r]; l != lost && l.writable() == nil {
+			if err := l.write(ctx, frameAbort, []byte(reason)); err != nil {
+				log.Debugw("could not tell a peer why the session cannot start", "peer", r, "err", err)
+			}
 		}
 	}
 }

@@ -151,6 +151,12 @@ func TestPeerNotReached(t *testing.T) {
 		}
 		err := givenUp(t, na, B)
 		wantFragments(t, "controller-a about controller-b", err, "refused this node's hello", "this node is third-party, not controller-b")
+		// The third party, whose link to controller-b is up, is told why the session
+		// cannot start once it gives up on controller-a.
+		var ab *protocol.AbortedError
+		if err := <-nb.Lost(); !errors.As(err, &ab) || ab.Party != T || !strings.Contains(ab.Reason, "gave up on controller-a") {
+			t.Errorf("controller-b's Lost: %v, want the third party's notice that it gave up on controller-a", err)
+		}
 		err = givenUp(t, na, T)
 		wantFragments(t, "controller-a about third-party", err, "this node is controller-b, not third-party")
 		err = givenUp(t, nb, A)
