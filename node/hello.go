@@ -62,9 +62,10 @@ func (n *Node) await(l *link) {
 				"addrs", n.host.Peerstore().Addrs(n.ids[l.role]), "waited", n.since().Round(time.Second),
 				"gives_up_in", (n.opts.peerTimeout - n.since()).Round(time.Second), "reason", why)
 		case <-giveUp.C:
-			if l.giveUp(n.opts.peerTimeout) {
+			if done, ok := l.giveUp(n.opts.peerTimeout); ok {
 				log.Errorw("gave up on peer", "peer", l.role, "id", n.ids[l.role], "err", l.cause())
-				n.abortOthers(l)
+				n.abortOthers(l) // before Transport returns and its caller closes the node
+				done()
 			}
 			return
 		}
@@ -75,7 +76,7 @@ func (n *Node) await(l *link) {
 // because lost was given up on, so that they stop with that reason instead of
 // waiting for this node's goodbye.
 func (n *Node) abortOthers(lost *link) {
-	ctx, cancel := context.WithTimeout(n.ctx, n.opts.closeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), n.opts.closeTimeout)
 	defer cancel()
 	reason := lost.cause().Error()
 	for _, r := range n.self.Others() {

@@ -184,12 +184,13 @@ func (l *link) whyWaiting() string {
 }
 
 // giveUp marks a link that never came up as unreachable, if it is still waiting.
-func (l *link) giveUp(after time.Duration) bool {
+// Transport learns of it only once done is called.
+func (l *link) giveUp(after time.Duration) (done func(), ok bool) {
 	why := l.whyWaiting()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.st != LinkWaiting {
-		return false
+		return nil, false
 	}
 	if l.role < l.n.self {
 		why = fmt.Sprintf("no session stream from it in %v (peer ID %s): %s", after, l.n.ids[l.role], why)
@@ -197,8 +198,7 @@ func (l *link) giveUp(after time.Duration) bool {
 		why = fmt.Sprintf("not reached in %v (peer ID %s): %s", after, l.n.ids[l.role], why)
 	}
 	l.st, l.err = LinkUnreachable, &PeerError{Peer: l.role, op: "gave up on", Err: errors.New(why)}
-	close(l.unreached)
-	return true
+	return func() { close(l.unreached) }, true
 }
 
 // attach makes s the link's session stream and starts its reader, its heartbeat and
@@ -342,12 +342,16 @@ func (l *link) beat() {
 // watch fails the link when the reader has waited on the stream for longer than the
 // heartbeat timeout without a byte arriving: the peer, or the path to it, is gone.
 // A reader that waits for Recv to make room in the queue is not watched; the peer
-// is then held back by flow control and owes no heartbeat.
+// is then held back by flow control and owes no heartbeat. A watchdog that itself
+// did not run for a while (this process was stopped or starved) blames no peer for
+// that silence: it starts counting again.
 func (l *link) watch() {
 	defer l.n.wg.Done()
 	timeout := l.n.opts.beatTimeout
-	t := time.NewTicker(max(timeout/16, time.Millisecond))
+	every := max(timeout/16, time.Millisecond)
+	t := time.NewTicker(every)
 	defer t.Stop()
+	last := l.n.since()
 	for {
 		select {
 		case <-t.C:
@@ -356,6 +360,12 @@ func (l *link) watch() {
 		case <-l.n.closing:
 			return
 		}
+		now := l.n.since()
+		if now-last > timeout/4 {
+			log.Infow("heartbeat watchdog was not running; restarting its count", "peer", l.role, "gap", (now - last).Round(time.Millisecond))
+			l.live.touch()
+		}
+		last = now
 		if l.reading.Load() && l.state() == LinkUp {
 			if silent := l.live.silent(); silent >= timeout {
 				l.fail(fmt.Errorf("nothing received for %v (no data and no heartbeat)", silent.Round(time.Millisecond)))

@@ -312,8 +312,13 @@ func shuffle(random io.Reader, n int, swap func(i, j int)) error {
 }
 
 // Abort tells the other parties why this party stopped, unless it stopped because
-// another party did, waiting at most abortWait even if ctx is cancelled.
+// another party did, waiting at most abortWait even if ctx is cancelled. A party
+// stopped through ctx gives ctx's cause (a lost peer, say) rather than "context
+// canceled".
 func Abort(ctx context.Context, t protocol.Transport, cause error) {
+	if c := context.Cause(ctx); c != nil {
+		cause = c
+	}
 	var ab *protocol.AbortedError
 	if errors.As(cause, &ab) {
 		return
