@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -404,10 +405,7 @@ func (l *link) read(br *bufio.Reader) {
 			return
 		}
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = fmt.Errorf("it ended the stream without a goodbye: %w", io.ErrUnexpectedEOF)
-			}
-			l.fail(err)
+			l.fail(readLoss(err))
 			return
 		}
 		switch typ {
@@ -457,6 +455,29 @@ func (l *link) read(br *bufio.Reader) {
 		}
 	}
 }
+
+// readLoss says in a few words why a stream could not be read; the wrapped error
+// keeps libp2p's long account of it.
+func readLoss(err error) error {
+	switch {
+	case errors.Is(err, io.EOF):
+		return &shortError{"it ended the stream without a goodbye", io.ErrUnexpectedEOF}
+	case errors.Is(err, syscall.ECONNRESET):
+		return &shortError{"its connection was reset", err}
+	case errors.Is(err, network.ErrReset):
+		return &shortError{"it reset the stream", err}
+	}
+	return err
+}
+
+// shortError is an error whose message leaves out the one it wraps.
+type shortError struct {
+	msg string
+	err error
+}
+
+func (e *shortError) Error() string { return e.msg }
+func (e *shortError) Unwrap() error { return e.err }
 
 // acknowledge tells the peer that everything it sent up to its goodbye was read.
 func (l *link) acknowledge() {

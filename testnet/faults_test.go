@@ -58,6 +58,7 @@ func freshSession(t *testing.T, c *cluster) {
 			t.Errorf("fresh session: %s joined %d rows in %d iterations (third party: %d)", r, res[r].IntersectionSize, res[r].Iterations, n)
 		}
 	}
+	t.Logf("fresh session: %d joined rows, %d iterations, R² %.6f", n, res["controller-a"].Iterations, res["controller-a"].R2)
 }
 
 // TestKill kills each role with SIGKILL during steps 2, 4, 6 and 8: the other two

@@ -317,11 +317,13 @@ func (c *cluster) start(role string) *proc {
 	return p
 }
 
-// listening waits for a started node to print its addresses.
+// listening waits for a started node to print its addresses, all of them: it says
+// that it waits for its peers once it has.
 func (c *cluster) listening(p *proc) []string {
 	c.t.Helper()
 	re := regexp.MustCompile(regexp.QuoteMeta(p.role) + ` listening on (\S+)`)
-	if _, err := p.stdout.await(re, p.done, 30*time.Second); err != nil {
+	waiting := regexp.MustCompile(regexp.QuoteMeta(p.role) + `: waiting for`)
+	if _, err := p.stdout.await(waiting, p.done, 30*time.Second); err != nil {
 		c.t.Fatalf("%s: %v\n%s", p.role, err, p.log.String())
 	}
 	var addrs []string
