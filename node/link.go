@@ -82,7 +82,8 @@ type link struct {
 	bw     *bufio.Writer
 	live   *liveReader // the stream as the reader sees it, with the time of its last bytes
 
-	reading atomic.Bool // the reader waits on the stream (not on the queue)
+	reading atomic.Bool  // the reader waits on the stream (not on the queue)
+	wrote   atomic.Int64 // when a frame was last written, in nanoseconds since the node started
 
 	sentBytes, sentMsgs, recvBytes, recvMsgs atomic.Int64
 }
@@ -298,6 +299,7 @@ func (l *link) write(ctx context.Context, typ byte, payload []byte) error {
 		l.reset(fmt.Errorf("a send was cancelled mid-frame: %w", ctx.Err()))
 	})
 	err := writeFrame(bw, typ, payload)
+	l.wrote.Store(int64(l.n.since()))
 	if !stop() {
 		return l.cause()
 	}
@@ -326,13 +328,18 @@ func (l *link) beat() {
 		case <-l.n.closing:
 			return
 		}
+		if l.n.since()-time.Duration(l.wrote.Load()) < l.n.opts.beatEvery {
+			continue
+		}
 		select {
 		case l.wmu <- struct{}{}:
 		default:
 			continue
 		}
 		if l.state() == LinkUp && !l.n.isClosing() {
-			if err := writeFrame(l.bw, frameBeat, nil); err != nil {
+			err := writeFrame(l.bw, frameBeat, nil)
+			l.wrote.Store(int64(l.n.since()))
+			if err != nil {
 				l.fail(err)
 			}
 		}

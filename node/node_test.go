@@ -293,6 +293,14 @@ func intruder(t *testing.T) (*peer.AddrInfo, func(context.Context, *Node) error)
 	// its dial returns (the refusal may reach the dialer just after Connect
 	// returns), and checks that no connection survives.
 	try := func(ctx context.Context, n *Node) error {
+		// gone is closed once the intruder has no connection to n left.
+		gone := make(chan struct{})
+		var once sync.Once
+		h.Network().Notify(&network.NotifyBundle{DisconnectedF: func(net network.Network, c network.Conn) {
+			if c.RemotePeer() == n.ID() && net.Connectedness(n.ID()) != network.Connected {
+				once.Do(func() { close(gone) })
+			}
+		}})
 		target := peer.AddrInfo{ID: n.ID(), Addrs: n.host.Addrs()}
 		err := h.Connect(ctx, target)
 		t.Logf("intruder's dial to %s: %v", n.self, err)
@@ -315,12 +323,15 @@ func intruder(t *testing.T) (*peer.AddrInfo, func(context.Context, *Node) error)
 		} else {
 			t.Logf("intruder's stream to %s: %v", n.self, err)
 		}
-		deadline := time.Now().Add(3 * time.Second)
-		for h.Network().Connectedness(n.ID()) == network.Connected {
-			if time.Now().After(deadline) {
+		if h.Network().Connectedness(n.ID()) != network.Connected {
+			return nil
+		}
+		select {
+		case <-gone:
+		case <-ctx.Done():
+			if h.Network().Connectedness(n.ID()) == network.Connected {
 				return fmt.Errorf("the intruder's connection to %s stayed up", n.self)
 			}
-			time.Sleep(20 * time.Millisecond)
 		}
 		return nil
 	}
