@@ -22,7 +22,6 @@ const (
 	frameBye    byte = 2 // the sender will send nothing more
 	frameByeAck byte = 3 // the receiver has read everything up to a bye
 	frameAbort  byte = 4 // the sender stopped the session, or refuses a hello; the payload says why
-	frameBeat   byte = 5 // nothing to say: the sender is alive
 )
 
 // maxControl bounds the payload of frames other than frameData and frameAbort.
@@ -63,7 +62,7 @@ func readFrame(r io.Reader) (byte, []byte, error) {
 		return 0, nil, err
 	}
 	typ, n := h[0], binary.BigEndian.Uint32(h[1:])
-	if typ > frameBeat {
+	if typ > frameAbort {
 		return 0, nil, fmt.Errorf("unknown frame type %d", typ)
 	}
 	if limit := frameLimit(typ); uint64(n) > uint64(limit) {

@@ -18,7 +18,6 @@ func TestFrameRoundTrip(t *testing.T) {
 		payload []byte
 	}{
 		{frameHello, hello(protocol.ControllerB, protocol.ThirdParty)},
-		{frameBeat, nil},
 		{frameAbort, []byte("stopped")},
 		{frameData, nil},
 		{frameData, []byte("x")},

@@ -162,8 +162,7 @@ func (n *Node) dial(r protocol.Role) error {
 	if err := writeFrame(bw, frameHello, hello(n.self, r)); err != nil {
 		return fail("hello", err)
 	}
-	live := newLiveReader(n, s)
-	br := bufio.NewReaderSize(live, ioBuffer)
+	br := bufio.NewReaderSize(s, ioBuffer)
 	typ, payload, err := readFrame(br)
 	if err != nil {
 		return fail("hello", err)
@@ -185,10 +184,21 @@ func (n *Node) dial(r protocol.Role) error {
 	if err := s.SetDeadline(time.Time{}); err != nil {
 		return fail("hello", err)
 	}
-	if err := n.links[r].attach(s, live, br, bw); err != nil {
+	l := n.links[r]
+	if err := l.attach(s, br, bw); err != nil {
 		return fail("hello", err)
 	}
 	log.Infow("link up", "peer", r, "id", id, "addr", s.Conn().RemoteMultiaddr())
+	// The link is up: a heartbeat stream that cannot be opened fails it.
+	beats, err := n.host.NewStream(ctx, id, beatProtocol)
+	if err == nil {
+		if err = l.attachBeats(beats); err != nil {
+			beats.Reset()
+		}
+	}
+	if err != nil {
+		l.fail(fmt.Errorf("open the heartbeat stream: %w", err))
+	}
 	return nil
 }
 
@@ -253,8 +263,7 @@ func (n *Node) accept(s network.Stream) {
 		refuse(err.Error())
 		return
 	}
-	live := newLiveReader(n, s)
-	br := bufio.NewReaderSize(live, ioBuffer)
+	br := bufio.NewReaderSize(s, ioBuffer)
 	typ, payload, err := readFrame(br)
 	if err != nil {
 		refuse("reading hello: " + err.Error())
@@ -300,11 +309,36 @@ func (n *Node) accept(s network.Stream) {
 		s.Reset()
 		return
 	}
-	if err := l.attach(s, live, br, bw); err != nil {
+	if err := l.attach(s, br, bw); err != nil {
 		s.Reset()
 		return
 	}
 	log.Infow("link up", "peer", from, "id", remote, "addr", addr)
+}
+
+// acceptBeats takes the heartbeat stream that a peer opens once its session stream
+// is up; the peer ID says whose it is.
+func (n *Node) acceptBeats(s network.Stream) {
+	remote := s.Conn().RemotePeer()
+	for _, r := range n.self.Others() {
+		if n.ids[r] != remote || r > n.self {
+			continue
+		}
+		l := n.links[r]
+		// The dialer opens it as soon as it has this node's hello, which may be
+		// just before this node has attached the session stream.
+		t := time.NewTimer(handshakeTimeout)
+		defer t.Stop()
+		select {
+		case <-l.up:
+			if err := l.attachBeats(s); err == nil {
+				return
+			}
+		case <-t.C:
+		case <-n.closing:
+		}
+	}
+	s.Reset()
 }
 
 // hello is the payload of the first frame each way: the protocol version, the

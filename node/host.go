@@ -75,6 +75,7 @@ func newNode(ctx context.Context, self protocol.Role, key crypto.PrivKey, listen
 		n.links[r] = newLink(n, r)
 	}
 	h.SetStreamHandler(ProtocolID, n.accept)
+	h.SetStreamHandler(beatProtocol, n.acceptBeats)
 	h.Network().Notify(&network.NotifyBundle{DisconnectedF: n.disconnected})
 	log.Infow("node started", "role", self, "id", h.ID(), "addrs", h.Addrs())
 	return n, nil
@@ -91,6 +92,12 @@ func newResourceManager() (network.ResourceManager, error) {
 		rcmgr.BaseLimitIncrease{})
 	limits.AddProtocolPeerLimit(ProtocolID,
 		rcmgr.BaseLimit{StreamsInbound: 4, StreamsOutbound: 4, Streams: 8, Memory: 128 << 20},
+		rcmgr.BaseLimitIncrease{})
+	limits.AddProtocolLimit(beatProtocol,
+		rcmgr.BaseLimit{StreamsInbound: 8, StreamsOutbound: 8, Streams: 16, Memory: 1 << 20},
+		rcmgr.BaseLimitIncrease{})
+	limits.AddProtocolPeerLimit(beatProtocol,
+		rcmgr.BaseLimit{StreamsInbound: 4, StreamsOutbound: 4, Streams: 8, Memory: 1 << 20},
 		rcmgr.BaseLimitIncrease{})
 	return rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()))
 }

@@ -80,10 +80,9 @@ type link struct {
 	why    string                 // while waiting: why the peer is not reached yet
 	stream network.Stream
 	bw     *bufio.Writer
-	live   *liveReader // the stream as the reader sees it, with the time of its last bytes
+	beats  network.Stream // the heartbeat stream, once open
 
-	reading atomic.Bool  // the reader waits on the stream (not on the queue)
-	wrote   atomic.Int64 // when a frame was last written, in nanoseconds since the node started
+	heard atomic.Int64 // when the last heartbeat came, in nanoseconds since the node started
 
 	sentBytes, sentMsgs, recvBytes, recvMsgs atomic.Int64
 }
@@ -101,31 +100,6 @@ func newLink(n *Node, r protocol.Role) *link {
 		wmu:       make(chan struct{}, 1),
 	}
 }
-
-// liveReader passes reads through and records when bytes last arrived, so that a
-// link can tell a silent peer from a busy one.
-type liveReader struct {
-	r    io.Reader
-	last atomic.Int64 // nanoseconds since the node started
-	n    *Node
-}
-
-func newLiveReader(n *Node, r io.Reader) *liveReader {
-	lr := &liveReader{r: r, n: n}
-	lr.touch()
-	return lr
-}
-
-func (lr *liveReader) Read(p []byte) (int, error) {
-	k, err := lr.r.Read(p)
-	if k > 0 {
-		lr.touch()
-	}
-	return k, err
-}
-
-func (lr *liveReader) touch()                { lr.last.Store(int64(lr.n.since())) }
-func (lr *liveReader) silent() time.Duration { return lr.n.since() - time.Duration(lr.last.Load()) }
 
 // failure returns the peer's abort notice, or else why the link was lost, if
 // either happened: the errors that end a session at once.
@@ -203,9 +177,9 @@ func (l *link) giveUp(after time.Duration) (done func(), ok bool) {
 	return func() { close(l.unreached) }, true
 }
 
-// attach makes s the link's session stream and starts its reader, its heartbeat and
-// its watchdog.
-func (l *link) attach(s network.Stream, live *liveReader, br *bufio.Reader, bw *bufio.Writer) error {
+// attach makes s the link's session stream and starts its reader and its watchdog;
+// the heartbeat stream follows.
+func (l *link) attach(s network.Stream, br *bufio.Reader, bw *bufio.Writer) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.st != LinkWaiting {
@@ -214,14 +188,31 @@ func (l *link) attach(s network.Stream, live *liveReader, br *bufio.Reader, bw *
 	if l.n.isClosing() {
 		return fmt.Errorf("link to %s: %w", l.role, protocol.ErrClosed)
 	}
-	l.stream, l.bw, l.live, l.st, l.why = s, bw, live, LinkUp, ""
-	l.n.wg.Add(3)
+	l.stream, l.bw, l.st, l.why = s, bw, LinkUp, ""
+	l.hear()
+	l.n.wg.Add(2)
 	go l.read(br)
-	go l.beat()
 	go l.watch()
 	close(l.up)
 	return nil
 }
+
+// attachBeats makes s the link's heartbeat stream and starts beating on it and
+// listening to it.
+func (l *link) attachBeats(s network.Stream) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st != LinkUp || l.beats != nil {
+		return fmt.Errorf("link to %s is %s and has a heartbeat stream: %v", l.role, l.st, l.beats != nil)
+	}
+	l.beats = s
+	l.n.wg.Add(2)
+	go l.beat(s)
+	go l.listen(s)
+	return nil
+}
+
+func (l *link) hear() { l.heard.Store(int64(l.n.since())) }
 
 // fail records that the peer broke the link: the first cause wins, the stream is
 // reset, and the node reports the loss. A link whose peer has said goodbye keeps
@@ -237,7 +228,7 @@ func (l *link) reset(err error) {
 
 func (l *link) end(err error, blame bool) {
 	l.mu.Lock()
-	s := l.stream
+	s, beats := l.stream, l.beats
 	lost := false
 	switch {
 	case l.n.isClosing():
@@ -250,6 +241,9 @@ func (l *link) end(err error, blame bool) {
 	l.deadOnce.Do(func() { close(l.dead) })
 	if s != nil {
 		s.Reset()
+	}
+	if beats != nil {
+		beats.Reset()
 	}
 	if lost {
 		log.Warnw("link lost", "peer", l.role, "id", l.n.ids[l.role], "err", err)
@@ -299,7 +293,6 @@ func (l *link) write(ctx context.Context, typ byte, payload []byte) error {
 		l.reset(fmt.Errorf("a send was cancelled mid-frame: %w", ctx.Err()))
 	})
 	err := writeFrame(bw, typ, payload)
-	l.wrote.Store(int64(l.n.since()))
 	if !stop() {
 		return l.cause()
 	}
@@ -313,10 +306,11 @@ func (l *link) write(ctx context.Context, typ byte, payload []byte) error {
 	return nil
 }
 
-// beat sends a heartbeat frame whenever the link has been quiet for a heartbeat
-// interval, so that the peer's watchdog can tell this node is alive. A frame already
-// being written is proof enough: the heartbeat then waits for the next tick.
-func (l *link) beat() {
+// beat writes one byte to the heartbeat stream every heartbeat interval. The
+// heartbeat has a stream of its own so that it never waits behind session data
+// that flow control holds back: a peer that is busy, with its queue full, still
+// hears it and is heard.
+func (l *link) beat(s network.Stream) {
 	defer l.n.wg.Done()
 	t := time.NewTicker(l.n.opts.beatEvery)
 	defer t.Stop()
@@ -328,31 +322,31 @@ func (l *link) beat() {
 		case <-l.n.closing:
 			return
 		}
-		if l.n.since()-time.Duration(l.wrote.Load()) < l.n.opts.beatEvery {
-			continue
+		s.SetWriteDeadline(time.Now().Add(l.n.opts.beatTimeout))
+		if _, err := s.Write([]byte{0}); err != nil {
+			l.fail(fmt.Errorf("heartbeat: %w", readLoss(err)))
+			return
 		}
-		select {
-		case l.wmu <- struct{}{}:
-		default:
-			continue
-		}
-		if l.state() == LinkUp && !l.n.isClosing() {
-			err := writeFrame(l.bw, frameBeat, nil)
-			l.wrote.Store(int64(l.n.since()))
-			if err != nil {
-				l.fail(err)
-			}
-		}
-		<-l.wmu
 	}
 }
 
-// watch fails the link when the reader has waited on the stream for longer than the
-// heartbeat timeout without a byte arriving: the peer, or the path to it, is gone.
-// A reader that waits for Recv to make room in the queue is not watched; the peer
-// is then held back by flow control and owes no heartbeat. A watchdog that itself
-// did not run for a while (this process was stopped or starved) blames no peer for
-// that silence: it starts counting again.
+// listen records every heartbeat that arrives.
+func (l *link) listen(s network.Stream) {
+	defer l.n.wg.Done()
+	buf := make([]byte, 64)
+	for {
+		if _, err := s.Read(buf); err != nil {
+			l.fail(fmt.Errorf("heartbeat: %w", readLoss(err)))
+			return
+		}
+		l.hear()
+	}
+}
+
+// watch fails the link when no heartbeat has come for the heartbeat timeout: the
+// peer, or the path to it, is gone, whatever the session is doing at either end. A
+// watchdog that itself did not run for a while (this process was stopped or
+// starved) blames no peer for that silence: it starts counting again.
 func (l *link) watch() {
 	defer l.n.wg.Done()
 	timeout := l.n.opts.beatTimeout
@@ -371,14 +365,12 @@ func (l *link) watch() {
 		now := l.n.since()
 		if now-last > timeout/4 {
 			log.Infow("heartbeat watchdog was not running; restarting its count", "peer", l.role, "gap", (now - last).Round(time.Millisecond))
-			l.live.touch()
+			l.hear()
 		}
 		last = now
-		if l.reading.Load() && l.state() == LinkUp {
-			if silent := l.live.silent(); silent >= timeout {
-				l.fail(fmt.Errorf("nothing received for %v (no data and no heartbeat)", silent.Round(time.Millisecond)))
-				return
-			}
+		if silent := now - time.Duration(l.heard.Load()); silent >= timeout && l.state() == LinkUp {
+			l.fail(fmt.Errorf("no heartbeat for %v", silent.Round(time.Millisecond)))
+			return
 		}
 	}
 }
@@ -401,10 +393,7 @@ func (l *link) read(br *bufio.Reader) {
 	}
 	defer func() { endInput(l.cause()) }()
 	for {
-		l.live.touch()
-		l.reading.Store(true)
 		typ, msg, err := readFrame(br)
-		l.reading.Store(false)
 		if err != nil && !inOpen {
 			// The peer said goodbye or aborted, so its stream ending now is expected;
 			// it only means nothing more can be written either.
@@ -432,7 +421,6 @@ func (l *link) read(br *bufio.Reader) {
 				return
 			case <-l.n.closing: // no one will receive it; keep reading to the goodbye
 			}
-		case frameBeat:
 		case frameBye:
 			l.mu.Lock()
 			if l.st == LinkUp {
@@ -502,6 +490,11 @@ func (l *link) acknowledge() {
 func (l *link) shutdown(timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	// A peer that has not been heard for two heartbeats is not waited for: it is
+	// stopped or cut off, and would only hold this node up.
+	if l.n.since()-time.Duration(l.heard.Load()) >= 2*l.n.opts.beatEvery {
+		cancel()
+	}
 	if l.state() == LinkUp {
 		if err := l.write(ctx, frameBye, nil); err == nil {
 			select {

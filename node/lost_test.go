@@ -1,11 +1,19 @@
 package node
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 
 	"github.com/triad-mpc/triad/protocol"
 )
@@ -66,8 +74,8 @@ func TestLostPeerWhileBlockedInRecv(t *testing.T) {
 
 // TestLostPeerWhileBusy kills a peer while a survivor is not reading from it (its
 // queue is full and nobody calls Recv, as while it decrypts): the loss is noticed
-// from the connection closing, and Recv fails at once instead of returning what is
-// still queued.
+// all the same, from the connection or the heartbeat stream ending, and Recv fails
+// at once instead of returning what is still queued.
 func TestLostPeerWhileBusy(t *testing.T) {
 	A, B := protocol.ControllerA, protocol.ControllerB
 	held := make(chan struct{})
@@ -86,39 +94,93 @@ func TestLostPeerWhileBusy(t *testing.T) {
 	// queue, not on the stream, and cannot see the stream end.
 	<-held
 	crash(t, nodes[A])
-	wantLost(t, "controller-b's Lost", <-nodes[B].Lost(), A, "connection closed")
+	wantLost(t, "controller-b's Lost", <-nodes[B].Lost(), A, "lost controller-a")
 	_, err := ts[B].Recv(ctx, A)
 	wantLost(t, "Recv with messages queued", err, A, "lost controller-a")
 }
 
-// TestSilentPeerLost stops a peer from sending anything, heartbeats included, while
-// its connection stays up (a stopped process, a cut cable): a survivor that waits for
-// it takes it as lost once the heartbeat timeout passes.
-func TestSilentPeerLost(t *testing.T) {
-	nodes, ts := loopback(t, WithHeartbeat(50*time.Millisecond, time.Second))
-	A, B, T := protocol.ControllerA, protocol.ControllerB, protocol.ThirdParty
-	// Holding controller-a's write token to controller-b keeps every frame, heartbeats
-	// included, off that link; controller-a's other link keeps beating.
-	nodes[A].links[B].wmu <- struct{}{}
-	defer func() { <-nodes[A].links[B].wmu }()
-	recv := make(chan error, 1)
-	go func() {
-		_, err := ts[B].Recv(context.Background(), A)
-		recv <- err
-	}()
-	wantLost(t, "controller-b's Lost", <-nodes[B].Lost(), A, "nothing received for")
-	wantLost(t, "the pending Recv", <-recv, A, "nothing received for")
-	// The third party hears from both controllers and loses no one.
-	if err := ts[A].Send(context.Background(), T, []byte("alive")); err != nil {
+// fakePeer is a libp2p host that speaks the session protocol by hand, as role from
+// with key, to a node under test: the test decides what it sends, and when it falls
+// silent.
+type fakePeer struct {
+	session, beats network.Stream
+	bw             *bufio.Writer
+}
+
+func dialAs(t *testing.T, key crypto.PrivKey, from protocol.Role, n *Node) *fakePeer {
+	t.Helper()
+	h, err := libp2p.New(libp2p.Identity(key), libp2p.NoListenAddrs, libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Security(noise.ID, noise.New), libp2p.DisableRelay(), libp2p.DisableMetrics())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ts[T].Recv(context.Background(), A); err != nil || string(got) != "alive" {
-		t.Fatalf("third party from controller-a: %q, %v", got, err)
+	t.Cleanup(func() { h.Close() })
+	ctx := context.Background()
+	if err := h.Connect(ctx, peer.AddrInfo{ID: n.ID(), Addrs: n.host.Addrs()}); err != nil {
+		t.Fatal(err)
 	}
-	select {
-	case err := <-nodes[T].Lost():
-		t.Errorf("the third party lost a peer: %v", err)
-	default:
+	f := &fakePeer{}
+	if f.session, err = h.NewStream(ctx, n.ID(), ProtocolID); err != nil {
+		t.Fatal(err)
+	}
+	f.bw = bufio.NewWriter(f.session)
+	if err := writeFrame(f.bw, frameHello, hello(from, n.self)); err != nil {
+		t.Fatal(err)
+	}
+	if typ, _, err := readFrame(f.session); err != nil || typ != frameHello {
+		t.Fatalf("%s's answer to the hello: type %d, %v", n.self, typ, err)
+	}
+	if f.beats, err = h.NewStream(ctx, n.ID(), beatProtocol); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestSilentPeerLost has a peer fall silent, heartbeats included, while its
+// connection stays up (a stopped process, a cut cable) and while the node is busy:
+// its queue from that peer is full and nobody reads it. The node takes the peer as
+// lost once the heartbeat timeout passes, and not while heartbeats come.
+func TestSilentPeerLost(t *testing.T) {
+	a, b, tp := newSite(t), newSite(t), newSite(t)
+	A, B, T := protocol.ControllerA, protocol.ControllerB, protocol.ThirdParty
+	const beats = 40 // 4 heartbeat timeouts
+	held := make(chan struct{})
+	nb := startNode(t, Config{Role: B, Key: b.key, Peers: peers{
+		A: deadAddr(t) + "/p2p/" + a.id.String(),
+		T: deadAddr(t) + "/p2p/" + tp.id.String(),
+	}}, WithHeartbeat(25*time.Millisecond, 250*time.Millisecond), WithQueue(1), WithTap(func(_, _ protocol.Role, msg []byte) {
+		if string(msg) == "second" {
+			close(held)
+		}
+	}))
+	f := dialAs(t, a.key, A, nb)
+	// The first message fills the queue; the reader holds the second.
+	for _, m := range []string{"first", "second"} {
+		if err := writeFrame(f.bw, frameData, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-held
+	// The peer beats at its own pace for many heartbeat timeouts: the busy node keeps
+	// the link.
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for i := range beats {
+		select {
+		case err := <-nb.Lost():
+			t.Fatalf("lost a peer that beats, after %d heartbeats: %v", i, err)
+		case <-tick.C:
+		}
+		if _, err := f.beats.Write([]byte{0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Then it falls silent.
+	wantLost(t, "controller-b's Lost", <-nb.Lost(), A, "no heartbeat for")
+	// What is queued is not handed out: Recv would fail at once.
+	wantLost(t, "the link's failure", nb.links[A].failure(), A, "no heartbeat for")
+	if st := nb.Stats().Peers[A]; st.State != LinkLost || !strings.Contains(st.Error, "no heartbeat") {
+		t.Errorf("controller-b's stats for the silent peer: %+v", st)
 	}
 }
 

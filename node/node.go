@@ -23,11 +23,13 @@
 // (connection refused, another peer ID at that address, a refused hello), keeps
 // trying, and gives up after Config.PeerTimeout.
 //
-// A quiet link carries a heartbeat frame every second. A reader that waits on the
-// stream and hears nothing, not even a heartbeat, for the heartbeat timeout (4 s)
-// fails the link, as does the connection under it closing: a peer that was killed,
-// stopped or cut off is noticed within seconds whatever the session is doing, and
-// Lost reports it. A link that fails during a session is not re-established:
+// Beside each session stream runs a heartbeat stream, opened by the same party,
+// that carries one byte each way every second. It is never held back by flow
+// control, so a node that hears no heartbeat for the heartbeat timeout (4 s) knows
+// the peer, or the path to it, is gone, however busy either party is and however
+// full the session stream's queue; the link fails then, and at once when the
+// connection under it closes. A peer that was killed, stopped or cut off is noticed
+// within seconds whatever the session is doing, and Lost reports it. A link that fails during a session is not re-established:
 // messages in flight would be lost, so the session fails and is run again.
 package node
 
@@ -51,6 +53,9 @@ import (
 // ProtocolID names the session stream protocol. Its version changes whenever the
 // framing or the hello changes, so mismatched builds refuse each other at once.
 const ProtocolID = "/triad/session/1.1.0"
+
+// beatProtocol names the heartbeat stream that runs beside each session stream.
+const beatProtocol = "/triad/heartbeat/1.1.0"
 
 const (
 	// handshakeTimeout bounds one attempt to connect, open the session stream and

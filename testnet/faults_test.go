@@ -114,6 +114,8 @@ func TestStopped(t *testing.T) {
 	for r, d := range took {
 		t.Logf("%s exited %v after %s stopped: %s", r, d.Round(time.Millisecond), victim, procs[r].errorLine())
 	}
+	// Stopped for longer than the heartbeat timeout (4 s), whenever the others left.
+	time.Sleep(time.Until(stopped.Add(6 * time.Second)))
 	if err := p.signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
