@@ -68,7 +68,7 @@ func TestKill(t *testing.T) {
 	for _, victim := range roles {
 		for _, step := range []int{2, 4, 6, 8} {
 			t.Run(fmt.Sprintf("%s/step%d", victim, step), func(t *testing.T) {
-				c := newCluster(t, loopback())
+				c := newCluster(t, loopback(), rows)
 				procs := c.session(nil)
 				// The third party has no step 2: watch a controller then.
 				watch := victim
@@ -95,17 +95,33 @@ func TestKill(t *testing.T) {
 	}
 }
 
-// TestStopped stops controller-b with SIGSTOP in step 6 for longer than the loss
+// TestStopped stops a party with SIGSTOP in step 6 for longer than the heartbeat
 // timeout: the others must take it as lost and exit non-zero within 10 s naming it;
-// once it runs again it must exit non-zero too, and nobody may write a result.
+// once it runs again it must exit non-zero too, nobody may write a result, and a
+// fresh session must succeed. The third party is stopped about a second into the
+// stage, on a larger table, while the controllers are busy decrypting what it
+// forwarded and their queues from it are full.
 func TestStopped(t *testing.T) {
-	const victim = "controller-b"
-	c := newCluster(t, loopback())
+	for _, c := range []struct {
+		victim string
+		rows   int
+		after  time.Duration // into stage 5-6
+	}{
+		{"controller-b", rows, 0},
+		{"third-party", 2000, time.Second},
+	} {
+		t.Run(c.victim, func(t *testing.T) { stopped(t, c.victim, c.rows, c.after) })
+	}
+}
+
+func stopped(t *testing.T, victim string, n int, after time.Duration) {
+	c := newCluster(t, loopback(), n)
 	procs := c.session(nil)
 	p := procs[victim]
 	if _, err := p.log.await(stageStarted("5-6"), p.done, time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(after)
 	stopped := time.Now()
 	if err := p.signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -141,7 +157,7 @@ func TestStopped(t *testing.T) {
 // peer, and controller-b, which reached both, is told why the session cannot start.
 func TestWrongPeerID(t *testing.T) {
 	const timeout = 15 * time.Second
-	c := newCluster(t, loopback())
+	c := newCluster(t, loopback(), rows)
 	c.env = nil // the default log level
 	c.peerTimeout = timeout.String()
 	other := filepath.Join(c.dir, "other")

@@ -25,7 +25,7 @@ var (
 )
 
 const (
-	rows  = 300 // patients per controller in the synthetic data
+	rows  = 300 // patients per controller in the synthetic data, unless a test asks for more
 	alpha = 0.05
 	// stageLogs makes each process log the start of every protocol stage as JSON,
 	// so that a test can act during a given step; node warnings stay on.
@@ -195,13 +195,14 @@ type cluster struct {
 	seq      int // sessions started, to name log files
 }
 
-// newCluster writes synthetic data and runs `triad init` for each role, listening
-// on the given addresses (port 0: the system picks the port).
-func newCluster(t *testing.T, listen map[string][]string) *cluster {
+// newCluster writes synthetic data, n patients per controller, and runs `triad
+// init` for each role, listening on the given addresses (port 0: the system picks
+// the port).
+func newCluster(t *testing.T, listen map[string][]string, n int) *cluster {
 	t.Helper()
 	c := &cluster{t: t, bin: triad(t), dir: t.TempDir(), sites: map[string]*site{}, env: []string{stageLogs, "GOLOG_LOG_FMT=json"}}
 	c.data = filepath.Join(c.dir, "data")
-	if out, err := exec.Command(c.bin, "demo", "--data-only", "--rows", fmt.Sprint(rows), "--out", c.data).CombinedOutput(); err != nil {
+	if out, err := exec.Command(c.bin, "demo", "--data-only", "--rows", fmt.Sprint(n), "--out", c.data).CombinedOutput(); err != nil {
 		t.Fatalf("triad demo --data-only: %v\n%s", err, out)
 	}
 	line := regexp.MustCompile(`(?m)^(\S+) = "(/\S+/p2p/(\w+))"$`)

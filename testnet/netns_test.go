@@ -143,7 +143,7 @@ func overVeth(from, to string, addrs []string) string {
 func TestNamespaces(t *testing.T) {
 	triad(t)
 	ns, listen := namespaces(t)
-	c := newCluster(t, listen)
+	c := newCluster(t, listen, rows)
 	for r, name := range ns {
 		c.sites[r].ns = name
 	}

@@ -27,7 +27,7 @@ func loopback() map[string][]string {
 // data and against scikit-learn's plaintext fit of the joined table, and that no
 // identifier reached a log or a disclosure record.
 func TestSession(t *testing.T) {
-	c := newCluster(t, loopback())
+	c := newCluster(t, loopback(), rows)
 	procs := c.session(nil)
 	c.finish(procs, 2*time.Minute)
 	res := c.results()
