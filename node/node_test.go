@@ -517,11 +517,11 @@ func (w *stallWriter) Write(p []byte) (int, error) {
 }
 
 func TestCancelledSendResetsLink(t *testing.T) {
-	nodes, ts := loopback(t, WithHeartbeat(time.Hour, 2*time.Hour))
+	nodes, ts := loopback(t)
 	a, b := protocol.ControllerA, protocol.ThirdParty
 	l := nodes[a].links[b]
 	stall := &stallWriter{l: l, entered: make(chan struct{})}
-	l.wmu <- struct{}{} // no heartbeat may write while the writer is swapped
+	l.wmu <- struct{}{} // no frame may be written while the writer is swapped
 	l.bw = bufio.NewWriterSize(stall, 16)
 	<-l.wmu
 
