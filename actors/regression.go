@@ -21,6 +21,7 @@ func (g *regressionActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		g.parent = c.Parent()
+		log.Infow("stage started", "role", s.role.String(), "stage", "regression", "steps", "8")
 		s.reg.set(path, "regression", func(a *ActorState) {
 			a.Status, a.Steps, a.LastEvent = "running", "8", "computing sufficient statistics"
 		})

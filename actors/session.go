@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -27,6 +28,10 @@ type Config struct {
 	// Peers, if set, reports the link to each other party (bytes, state) for the
 	// peer actors; the node supplies it.
 	Peers func() map[protocol.Role]PeerStats
+	// Lost, if set, delivers the first failure of a link to another party (the node
+	// supplies it): the session fails at once, whatever stage it is in, instead of at
+	// its next send or receive.
+	Lost <-chan error
 }
 
 // PeerStats is what a peer actor shows of its link.
@@ -53,6 +58,7 @@ type (
 		err  error
 	}
 	tick struct{}
+	lost struct{ err error }
 )
 
 // Run runs one party's side of a whole session under an actor system of its own and
@@ -74,8 +80,18 @@ func Run(ctx context.Context, cfg Config, reg *Registry) (*session.Outcome, erro
 	defer cancel()
 	done := make(chan struct{}, 1)
 	s := &sessionActor{ctx: ctx, cfg: cfg, sess: sess, reg: reg, done: done, role: role}
-	if _, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return s }), "session"); err != nil {
+	pid, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return s }), "session")
+	if err != nil {
 		return nil, fmt.Errorf("start session actor: %w", err)
+	}
+	if cfg.Lost != nil {
+		go func() {
+			select {
+			case err := <-cfg.Lost:
+				system.Root.Send(pid, lost{err})
+			case <-ctx.Done():
+			}
+		}()
 	}
 	select {
 	case <-done:
@@ -96,6 +112,7 @@ type sessionActor struct {
 	role    protocol.Role
 	sess    *session.Session
 	stages  []session.Stage
+	current string // the stage running, as "step N (name)"
 	reg     *Registry
 	done    chan<- struct{}
 	outcome *session.Outcome
@@ -132,6 +149,7 @@ func (s *sessionActor) Receive(c actor.Context) {
 			s.finish(nil)
 			return
 		}
+		s.current = "step 8 (regression)"
 		r := &regressionActor{session: s}
 		if _, err := c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }), "regression"); err != nil {
 			s.finish(err)
@@ -143,6 +161,13 @@ func (s *sessionActor) Receive(c actor.Context) {
 		}
 		s.outcome.Model = &m.result
 		s.finish(nil)
+	case lost:
+		var ab *protocol.AbortedError
+		if errors.As(m.err, &ab) {
+			s.finish(m.err)
+			return
+		}
+		s.finish(fmt.Errorf("%s: %w", s.current, m.err))
 	}
 }
 

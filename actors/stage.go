@@ -10,6 +10,7 @@ import (
 // goroutine so the actor's mailbox stays responsive; the result comes back as a message.
 func (s *sessionActor) spawnStage(c actor.Context, i int) {
 	st := s.stages[i]
+	s.current = fmt.Sprintf("step %s (%s)", st.Steps, st.Name)
 	path := "session/" + st.Name
 	parent := c.Self()
 	props := actor.PropsFromFunc(func(ac actor.Context) {

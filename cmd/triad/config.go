@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -31,6 +32,10 @@ type siteConfig struct {
 	Model   modelConfig       `toml:"model"`
 	Crypto  cryptoConfig      `toml:"crypto"`
 	Peers   map[string]string `toml:"peers"`
+
+	// PeerTimeout is how long the node tries to reach each peer ("10m", "90s");
+	// empty means node.DefaultPeerTimeout.
+	PeerTimeout string `toml:"peer_timeout"`
 
 	path  string         // the file the configuration was read from
 	lines map[string]int // the line of each key ("data.file"), for error messages
@@ -313,12 +318,21 @@ func (c *siteConfig) nodeConfig() (node.Config, error) {
 	if err != nil {
 		return node.Config{}, c.errorAt("key_file", "%v", err)
 	}
+	var timeout time.Duration
+	if c.PeerTimeout != "" {
+		d, err := time.ParseDuration(c.PeerTimeout)
+		if err != nil || d <= 0 {
+			return node.Config{}, c.errorAt("peer_timeout", "%q: want a positive duration such as \"10m\" or \"90s\"", c.PeerTimeout)
+		}
+		timeout = d
+	}
 	cfg := node.Config{
 		Role:   role,
 		Listen: slices.Clone(c.Listen),
 		Key:    key,
 		Peers:  make(map[protocol.Role]string, 2),
 	}
+	cfg.PeerTimeout = timeout
 	for name, addr := range c.Peers {
 		r, err := protocol.ParseRole(name)
 		if err != nil {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
+
+	logging "github.com/ipfs/go-log/v2"
 
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/actors/console"
@@ -27,6 +30,10 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *path == "" {
 		return usagef(fs, "node: --config is required")
+	}
+	if os.Getenv("GOLOG_LOG_LEVEL") == "" {
+		// A peer that cannot be reached, or is lost, is reported at warning level.
+		logging.SetLogLevel("triad/node", "warn")
 	}
 	cfg, err := loadSiteConfig(*path)
 	if err != nil {
@@ -89,7 +96,7 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	out, err := actors.Run(ctx, actors.Config{
 		Transport: t, Settings: settings, Options: opts, Table: table, Disclosure: logFile.log,
-		Peers: peerStats(n),
+		Peers: peerStats(n), Lost: n.Lost(),
 	}, reg)
 	if cerr := logFile.close(); err == nil {
 		err = cerr

@@ -194,9 +194,13 @@ func (s *Session) TakeShares() *join.Shares { return s.party.TakeResult() }
 func (s *Session) Wipe() { s.party.Wipe() }
 
 // Abort tells the other parties why this party stopped, waiting at most abortWait even
-// if ctx is already cancelled. It says nothing when the cause is another party's abort
-// or the minimum-cohort rule, which every party applies by itself.
+// if ctx is already cancelled. A party stopped through ctx gives ctx's cause (a lost
+// peer, say) rather than "context canceled". It says nothing when the cause is another
+// party's abort or the minimum-cohort rule, which every party applies by itself.
 func (s *Session) Abort(ctx context.Context, cause error) {
+	if c := context.Cause(ctx); c != nil && (errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded)) {
+		cause = c
+	}
 	var ab *protocol.AbortedError
 	var ce *CohortError
 	if cause == nil || errors.As(cause, &ab) || errors.As(cause, &ce) {
