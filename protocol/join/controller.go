@@ -58,7 +58,7 @@ func (p *Party) hash(ctx context.Context) error {
 	defer key.Wipe()
 	p.tags = make([][32]byte, len(t.IDs))
 	for i, id := range t.IDs {
-		if p.tags[i], err = key.Tag(id); err != nil {
+		if p.tags[i], err = key.Tag([]byte(id)); err != nil {
 			return err
 		}
 		t.IDs[i] = ""

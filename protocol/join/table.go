@@ -125,7 +125,7 @@ func ReadTable(r io.Reader, source string, spec Spec) (*Table, error) {
 			return nil, fmt.Errorf("%s: %w", source, err)
 		}
 		line, _ := cr.FieldPos(0)
-		id := keyedhash.Normalize(rec[idCol], spec.CaseFold)
+		id := string(keyedhash.AppendNormalized(nil, []byte(rec[idCol]), spec.CaseFold))
 		if id == "" {
 			t.DroppedMissing++
 			continue
