@@ -35,9 +35,9 @@ func TestSessionActors(t *testing.T) {
 			}
 			return e
 		}
-		a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, []int64{enc(x1), enc(yy)})
+		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, []int64{enc(x1), enc(yy)})
 		if i >= 20 { // B has 20..79 only
-			b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, []int64{enc(x2)})
+			b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, []int64{enc(x2)})
 			X, y = append(X, []float64{x1, x2}), append(y, yy)
 		}
 	}
@@ -117,8 +117,8 @@ func TestSessionFailureIsReported(t *testing.T) {
 	p.PaillierBits = 1024
 	q := p
 	q.Model.Alpha = 0.5
-	a := &join.Table{Columns: []string{"x", "y"}, Outcome: "y", IDs: []string{"1"}, Rows: [][]int64{{1, 2}}}
-	b := &join.Table{Columns: []string{"z"}, IDs: []string{"1"}, Rows: [][]int64{{3}}}
+	a := &join.Table{Columns: []string{"x", "y"}, Outcome: "y", IDs: [][]byte{[]byte("1")}, Rows: [][]int64{{1, 2}}}
+	b := &join.Table{Columns: []string{"z"}, IDs: [][]byte{[]byte("1")}, Rows: [][]int64{{3}}}
 	net := protocol.NewMemNetwork()
 	defer net.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -60,19 +60,22 @@ func joinOverLibp2p(t *testing.T, bFrom, bTo int) {
 	for i := range 30 {
 		id := fmt.Sprintf("id-%04d", i)
 		row := []int64{int64(i*i) - 300, -int64(i) << 40}
-		a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, row)
+		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, row)
 		rowsA[id] = row
 	}
 	var want [][]int64
 	for i := bFrom; i < bTo; i++ {
 		id := fmt.Sprintf("id-%04d", i)
 		row := []int64{int64(i) * 123456789, 0}
-		b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, row)
+		b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, row)
 		if ra, ok := rowsA[id]; ok {
 			want = append(want, append(slices.Clone(ra), row...))
 		}
 	}
-	ids := slices.Concat(slices.Clone(a.IDs), slices.Clone(b.IDs))
+	var ids []string // copied: the session wipes the tables' identifiers
+	for _, id := range slices.Concat(a.IDs, b.IDs) {
+		ids = append(ids, string(id))
+	}
 
 	var shares [3]*join.Shares
 	var errs [3]error

@@ -312,10 +312,12 @@ func shuffle(random io.Reader, n int, swap func(i, j int)) error {
 }
 
 // Abort tells the other parties why this party stopped, unless it stopped because
-// another party did, waiting at most abortWait even if ctx is cancelled.
+// another party did or because no identifier matched (which all three find at the same
+// point), waiting at most abortWait even if ctx is cancelled.
 func Abort(ctx context.Context, t protocol.Transport, cause error) {
 	var ab *protocol.AbortedError
-	if errors.As(cause, &ab) {
+	var nm *NoMatchError
+	if errors.As(cause, &ab) || errors.As(cause, &nm) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortWait)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -61,7 +62,7 @@ func newFixture(t *testing.T, nA, nB, common int) fixture {
 	for i := range nA {
 		id := fmt.Sprintf("patient-%06d", i)
 		row := []int64{val(i, 0), val(i, 1), val(i, 2)}
-		a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, row)
+		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, row)
 		rowsA[id] = row
 	}
 	var f fixture
@@ -69,7 +70,7 @@ func newFixture(t *testing.T, nA, nB, common int) fixture {
 		i := nA - common + k // the last `common` of A's identifiers are shared
 		id := fmt.Sprintf("patient-%06d", i)
 		row := []int64{val(i, 3), val(i, 4)}
-		b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, row)
+		b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, row)
 		if ra, ok := rowsA[id]; ok {
 			f.join = append(f.join, append(slices.Clone(ra), row...))
 		}
@@ -162,7 +163,7 @@ func TestJoinInMemory(t *testing.T) {
 		nA, nB, common int
 	}{
 		{"partial", 40, 30, 17},
-		{"empty", 12, 9, 0},
+		{"one", 12, 9, 1},
 		{"full", 25, 25, 25},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -193,6 +194,15 @@ func TestJoinInMemory(t *testing.T) {
 // identifiers and every encoding of every attribute value in it.
 func TestThirdPartySeesNoData(t *testing.T) {
 	f := newFixture(t, 30, 30, 20)
+	// The session wipes the tables' identifiers and values: look for copies.
+	var plainIDs [][]byte
+	var plainRows [][]int64
+	for _, tab := range []*Table{f.a, f.b} {
+		for i := range tab.IDs {
+			plainIDs = append(plainIDs, bytes.Clone(tab.IDs[i]))
+			plainRows = append(plainRows, slices.Clone(tab.Rows[i]))
+		}
+	}
 	var mu sync.Mutex
 	var received bytes.Buffer
 	net := protocol.NewMemNetwork(protocol.WithTap(func(from, to protocol.Role, msg []byte) {
@@ -210,16 +220,14 @@ func TestThirdPartySeesNoData(t *testing.T) {
 		t.Fatal("the third party received nothing")
 	}
 	offset := testParams().Fixed.OffsetBig()
-	for _, tab := range []*Table{f.a, f.b} {
-		for i, id := range tab.IDs {
-			if bytes.Contains(wire, []byte(id)) {
-				t.Fatalf("identifier %q crossed to the third party", id)
-			}
-			for _, v := range tab.Rows[i] {
-				for _, needle := range encodings(v, offset) {
-					if bytes.Contains(wire, needle) {
-						t.Fatalf("an encoding (%x) of value %d crossed to the third party", needle, v)
-					}
+	for i, id := range plainIDs {
+		if bytes.Contains(wire, id) {
+			t.Fatalf("identifier %q crossed to the third party", id)
+		}
+		for _, v := range plainRows[i] {
+			for _, needle := range encodings(v, offset) {
+				if bytes.Contains(wire, needle) {
+					t.Fatalf("an encoding (%x) of value %d crossed to the third party", needle, v)
 				}
 			}
 		}
@@ -335,4 +343,102 @@ func TestShuffleIsAPermutation(t *testing.T) {
 	if moved < n/2 {
 		t.Fatalf("only %d of %d items moved", moved, n)
 	}
+}
+
+// runEach runs steps 1–7 for three parties over a fresh in-memory network and returns
+// each party's own error, where runParties stops at the first.
+func runEach(t *testing.T, f fixture) [3]error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	net := protocol.NewMemNetwork()
+	defer net.Close()
+	p := testParams()
+	var errs [3]error
+	var wg sync.WaitGroup
+	for _, r := range protocol.Roles {
+		wg.Go(func() {
+			var party *Party
+			var err error
+			log := protocol.NewDisclosure(r, nil)
+			switch r {
+			case protocol.ControllerA:
+				party, err = NewController(net.Transport(r), f.a, p, log)
+			case protocol.ControllerB:
+				party, err = NewController(net.Transport(r), f.b, p, log)
+			default:
+				party, err = NewThirdParty(net.Transport(r), p, log)
+			}
+			if err == nil {
+				_, err = party.Run(ctx)
+			}
+			errs[r] = err
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+// TestEmptyIntersection checks that when no identifier matches, every party stops
+// after step 4 with a NoMatchError that says what to check, not an abort notice.
+func TestEmptyIntersection(t *testing.T) {
+	f := newFixture(t, 12, 9, 0)
+	for _, r := range protocol.Roles {
+		err := runEach(t, f)[r]
+		var nm *NoMatchError
+		if !errors.As(err, &nm) {
+			t.Fatalf("%s: err = %v, want a *NoMatchError", r, err)
+		}
+		for _, want := range []string{"step 4", "no identifier matched", "leading zeros", "white space", "case folding is on"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %q does not mention %q", r, err, want)
+			}
+		}
+	}
+}
+
+// TestHashWipesIdentifiers checks that the identifiers' bytes are zero once step 2 is
+// over, whether the session went on or stopped in step 2.
+func TestHashWipesIdentifiers(t *testing.T) {
+	zero := func(t *testing.T, name string, ids [][]byte) {
+		t.Helper()
+		for i, id := range ids {
+			if !bytes.Equal(id, make([]byte, len(id))) {
+				t.Fatalf("%s: identifier %d not wiped: %q", name, i, id)
+			}
+		}
+	}
+	f := newFixture(t, 20, 20, 10)
+	a, b := slices.Clone(f.a.IDs), slices.Clone(f.b.IDs)
+	net := protocol.NewMemNetwork()
+	runParties(t, net.Transport, f)
+	net.Close()
+	zero(t, "controller-a", a)
+	zero(t, "controller-b", b)
+	if f.a.IDs != nil || f.b.IDs != nil {
+		t.Fatal("the tables still list identifiers")
+	}
+
+	// Controller B stops once it has A's commitment: A fails in step 2.
+	f = newFixture(t, 20, 20, 10)
+	a = slices.Clone(f.a.IDs)
+	net = protocol.NewMemNetwork()
+	defer net.Close()
+	party, err := NewController(net.Transport(protocol.ControllerA), f.a, testParams(), protocol.NewDisclosure(protocol.ControllerA, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := net.Transport(protocol.ControllerB)
+	ctx := context.Background()
+	go func() {
+		if _, err := tb.Recv(ctx, protocol.ControllerA); err == nil {
+			tb.Abort(ctx, "stopped for the test")
+		}
+	}()
+	err = party.RunStage(ctx, Stage{"hashing", "1-2", party.hash})
+	var ab *protocol.AbortedError
+	if !errors.As(err, &ab) {
+		t.Fatalf("err = %v, want controller-b's abort", err)
+	}
+	zero(t, "controller-a after a failed step 2", a)
 }
