@@ -60,7 +60,8 @@ func (s *scanner) wipe() {
 }
 
 // fill reads more input, moving unread bytes to the front of the buffer or into a
-// buffer twice the size; the bytes left behind are zeroed.
+// buffer twice the size; the bytes left behind are zeroed. It reads until the buffer
+// is full or the input ends.
 func (s *scanner) fill() error {
 	if s.rerr != nil {
 		return s.rerr
@@ -76,14 +77,24 @@ func (s *scanner) fill() error {
 		clear(s.buf)
 		s.buf = b
 	}
-	n, err := s.r.Read(s.buf[s.end:])
-	s.end += n
-	switch {
-	case errors.Is(err, io.EOF):
-		s.eof = true
-	case err != nil:
-		s.rerr = err
-		return err
+	// Fill the buffer, so that a record is parsed again only when the buffer has
+	// doubled, however little each Read returns.
+	for empty := 0; s.end < len(s.buf); {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		switch {
+		case errors.Is(err, io.EOF):
+			s.eof = true
+			return nil
+		case err != nil:
+			s.rerr = err
+			return err
+		case n == 0:
+			if empty++; empty == 100 {
+				s.rerr = io.ErrNoProgress
+				return s.rerr
+			}
+		}
 	}
 	return nil
 }

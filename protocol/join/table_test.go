@@ -329,3 +329,19 @@ func TestTableWipe(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReadTable reads 100,000 rows of an identifier and four values.
+func BenchmarkReadTable(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("id,age,ef,cost,days\n")
+	for i := range 100_000 {
+		fmt.Fprintf(&sb, "NL%09d,%d,%d.%d,%d.25,%d\n", i, 20+i%70, i%60, i%10, i%5000, i%30)
+	}
+	in := sb.String()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := ReadTable(strings.NewReader(in), "bench.csv", spec()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
