@@ -566,9 +566,11 @@ func allEmpty(rec [][]byte) bool {
 
 // parseNumber parses a decimal number: an optional sign, digits with at most one
 // decimal mark, and an optional exponent. *dec is the decimal mark; if it is zero, the
-// first mark seen sets it.
+// first mark seen sets it. A cell of more than 32 bytes is not a number here: a
+// float64 holds 17 significant digits, and up to 32 bytes the string ParseFloat reads
+// stays on the stack instead of being copied to the heap.
 func parseNumber(cell []byte, dec *rune) (float64, bool) {
-	var buf [64]byte
+	var buf [32]byte
 	if len(cell) > len(buf) {
 		return 0, false
 	}
