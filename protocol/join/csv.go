@@ -112,21 +112,25 @@ func (s *scanner) skipBOM() error {
 	return nil
 }
 
-// firstLine returns the bytes of the first line, up to a line end outside quotes.
+// firstLine returns the bytes of the first line that is not blank, up to a line end
+// outside quotes.
 func (s *scanner) firstLine() ([]byte, error) {
 	for {
 		data := s.buf[s.pos:s.end]
-		quoted := false
+		quoted, start := false, 0
 		for i, c := range data {
 			switch {
 			case c == '"':
 				quoted = !quoted
 			case !quoted && (c == '\n' || c == '\r'):
-				return data[:i], nil
+				if line := data[start:i]; len(bytes.TrimSpace(line)) > 0 {
+					return line, nil
+				}
+				start = i + 1
 			}
 		}
 		if s.eof {
-			return data, nil
+			return data[start:], nil
 		}
 		if err := s.fill(); err != nil {
 			return nil, err

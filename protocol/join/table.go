@@ -55,7 +55,7 @@ func (d Dialect) Validate() error {
 
 // String describes the dialect for messages, e.g. `separator ';', decimal mark ','`.
 func (d Dialect) String() string {
-	sep, dec := "detected", "detected"
+	sep, dec := "auto", "auto"
 	if d.Sep == '\t' {
 		sep = "tab"
 	} else if d.Sep != 0 {
@@ -293,6 +293,12 @@ func ReadTable(r io.Reader, source string, spec Spec) (_ *Table, err error) {
 	}
 	index := make(map[string]int, len(header))
 	for i, h := range header {
+		if h == "" {
+			if len(spec.Features) == 0 {
+				return nil, &InputError{Source: source, Line: 1, Msg: fmt.Sprintf("column %d of the header has no name: name it, or list the features to use (%s)", i+1, dialect)}
+			}
+			continue // it cannot be asked for
+		}
 		if _, dup := index[h]; dup {
 			return nil, &InputError{Source: source, Line: 1, Msg: fmt.Sprintf("column %q appears twice in the header", h)}
 		}

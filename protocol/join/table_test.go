@@ -80,12 +80,15 @@ func TestReadTableDialects(t *testing.T) {
 		{"Dutch, set", "id;age;days\np1;70,5;3\np2;\"1e-2\";-4,25\n", Dialect{Sep: ';', Decimal: ','}, Dialect{';', ','}},
 		{"semicolon with points", "id;age;days\np1;70.5;3\np2;1e-2;-4.25\n", Dialect{}, Dialect{';', '.'}},
 		{"tab", "id\tage\tdays\np1\t70.5\t3\np2\t0.01\t-4.25\n", Dialect{}, Dialect{'\t', '.'}},
+		{"blank lines first", "\r\n  \nid;age;days\np1;70,5;3\n\np2;1e-2;-4,25\n", Dialect{}, Dialect{';', ','}},
+		{"unnamed columns, features listed", "id,,age,days,\np1,x,70.5,3,\np2,y,0.01,-4.25,\n", Dialect{Sep: ','}, Dialect{',', '.'}},
 		{"bar, old Mac line ends", "id|age|days\rp1|70.5|3\rp2|.01|-4.25\r", Dialect{}, Dialect{'|', '.'}},
 		{"quoted separators", "\"id\";\"age\";\"days\"\n\"p1\";\"70,5\";3\n\"p2\";0,01;\"-4,25\"\n", Dialect{}, Dialect{';', ','}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := spec()
 			s.Dialect = c.d
+			s.Features = []string{"age"}
 			tab, err := ReadTable(strings.NewReader(c.in), "a.csv", s)
 			if err != nil {
 				t.Fatal(err)
@@ -139,6 +142,7 @@ func TestReadTableErrors(t *testing.T) {
 		{"bare quote", "id,age,days\np1,5'11\",2\n", Dialect{}, nil, []string{`a.csv:2:8: a quote (") inside a field`}},
 		{"unclosed quote", "id,age,days\np1,1,2\n\"p2,1,2\n", Dialect{}, nil, []string{"a.csv:3:1: quoted field is never closed"}},
 		{"text after quote", "id,age,days\n\"p\n1\"x,1,2\n", Dialect{}, nil, []string{"a.csv:3:3: text after the closing quote"}},
+		{"unnamed column", "id,age,days,\np1,1,2,\n", Dialect{}, nil, []string{"a.csv:1: column 4 of the header has no name"}},
 		{"header only", "id,age,days\n", Dialect{}, ErrNoRows, []string{"a.csv: the file has a header but no data rows"}},
 		{"header and blank lines", "id,age,days\r\n\r\n  \r\n", Dialect{}, ErrNoRows, []string{"no data rows"}},
 		{"nothing usable", "id,age,days\np1,,2\n,1,2\np3,1,NA\n", Dialect{}, ErrNoRows, []string{`a.csv: all 3 rows were dropped ("id" missing in 1, "age" missing in 1, "days" missing in 1)`}},
