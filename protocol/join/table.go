@@ -39,6 +39,30 @@ type Dialect struct {
 	Decimal rune
 }
 
+// ParseDialect reads a separator and a decimal mark as a user writes them in a flag or
+// a configuration file: one character each, "tab" or `\t` for a tab, and "" (or
+// "auto") to detect it.
+func ParseDialect(sep, decimal string) (Dialect, error) {
+	var d Dialect
+	for _, f := range []struct {
+		name, s string
+		to      *rune
+	}{{"field separator", sep, &d.Sep}, {"decimal mark", decimal, &d.Decimal}} {
+		switch f.s {
+		case "", "auto":
+		case "tab", `\t`:
+			*f.to = '\t'
+		default:
+			r := []rune(f.s)
+			if len(r) != 1 {
+				return Dialect{}, fmt.Errorf("%s %q: want one character, \"tab\" or \"auto\"", f.name, f.s)
+			}
+			*f.to = r[0]
+		}
+	}
+	return d, d.Validate()
+}
+
 // Validate reports a separator or decimal mark that cannot be used.
 func (d Dialect) Validate() error {
 	if d.Sep != 0 && (d.Sep > unicode.MaxASCII || !(d.Sep == '\t' || unicode.IsPunct(d.Sep) || unicode.IsSymbol(d.Sep)) || d.Sep == '"') {

@@ -171,6 +171,37 @@ func TestReadTableErrors(t *testing.T) {
 	}
 }
 
+func TestParseDialect(t *testing.T) {
+	for _, c := range []struct {
+		sep, dec string
+		want     Dialect
+		err      string
+	}{
+		{"", "", Dialect{}, ""},
+		{"auto", "auto", Dialect{}, ""},
+		{";", ",", Dialect{';', ','}, ""},
+		{"tab", ".", Dialect{'\t', '.'}, ""},
+		{`\t`, "", Dialect{Sep: '\t'}, ""},
+		{"\t", "", Dialect{Sep: '\t'}, ""},
+		{"|", "", Dialect{Sep: '|'}, ""},
+		{";;", "", Dialect{}, `field separator ";;": want one character`},
+		{"a", "", Dialect{}, `field separator 'a'`},
+		{",", ",", Dialect{}, "both ','"},
+		{"", "x", Dialect{}, `decimal mark 'x'`},
+	} {
+		d, err := ParseDialect(c.sep, c.dec)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("ParseDialect(%q, %q): err = %v, want %q", c.sep, c.dec, err, c.err)
+			}
+			continue
+		}
+		if err != nil || d != c.want {
+			t.Errorf("ParseDialect(%q, %q) = %v, %v; want %v", c.sep, c.dec, d, err, c.want)
+		}
+	}
+}
+
 // TestReadTableOccasionalBadCells checks that a column with a few cells that are not
 // numbers keeps the rest of its rows and counts the bad ones against it.
 func TestReadTableOccasionalBadCells(t *testing.T) {
