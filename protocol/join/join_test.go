@@ -16,6 +16,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/triad-mpc/triad/crypto/keyedhash"
 	"github.com/triad-mpc/triad/crypto/shamir"
 	"github.com/triad-mpc/triad/protocol"
 )
@@ -441,4 +442,59 @@ func TestHashWipesIdentifiers(t *testing.T) {
 		t.Fatalf("err = %v, want controller-b's abort", err)
 	}
 	zero(t, "controller-a after a failed step 2", a)
+}
+
+// recording is a transport that keeps every frame it hands to its party.
+type recording struct {
+	protocol.Transport
+	mu     sync.Mutex
+	frames [][]byte
+}
+
+func (r *recording) Recv(ctx context.Context, from protocol.Role) ([]byte, error) {
+	b, err := r.Transport.Recv(ctx, from)
+	r.mu.Lock()
+	r.frames = append(r.frames, b)
+	r.mu.Unlock()
+	return b, err
+}
+
+// TestKeyOpeningFrameIsWiped runs step 2 for both controllers and checks that the frame
+// that brought the other's opening (its key share) is zero afterwards, while the one
+// that brought the commitment is left as it came.
+func TestKeyOpeningFrameIsWiped(t *testing.T) {
+	f := newFixture(t, 5, 5, 2)
+	net := protocol.NewMemNetwork()
+	defer net.Close()
+	var tr [2]*recording
+	var errs [2]error
+	var wg sync.WaitGroup
+	for k, r := range controllers {
+		tr[k] = &recording{Transport: net.Transport(r)}
+		tab := f.a
+		if k == 1 {
+			tab = f.b
+		}
+		party, err := NewController(tr[k], tab, testParams(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() { errs[k] = party.hash(context.Background()) })
+	}
+	wg.Wait()
+	for k, r := range controllers {
+		if errs[k] != nil {
+			t.Fatalf("%s: %v", r, errs[k])
+		}
+		if len(tr[k].frames) != 2 {
+			t.Fatalf("%s received %d frames in step 2, want 2", r, len(tr[k].frames))
+		}
+		commitment, opening := tr[k].frames[0], tr[k].frames[1]
+		if bytes.Equal(commitment, make([]byte, len(commitment))) {
+			t.Fatalf("%s: the commitment's frame was zeroed too", r)
+		}
+		if len(opening) < keyedhash.OpeningSize || !bytes.Equal(opening, make([]byte, len(opening))) {
+			t.Fatalf("%s: the frame of the other's opening (%d bytes) is not zero", r, len(opening))
+		}
+	}
 }
