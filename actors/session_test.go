@@ -44,9 +44,9 @@ func TestSessionActors(t *testing.T) {
 			}
 			return e
 		}
-		a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, []int64{enc(x1), enc(yy)})
+		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, []int64{enc(x1), enc(yy)})
 		if i >= 20 { // B has 20..79 only
-			b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, []int64{enc(x2)})
+			b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, []int64{enc(x2)})
 			X, y = append(X, []float64{x1, x2}), append(y, yy)
 		}
 	}
@@ -306,9 +306,9 @@ func newTwoTables(t *testing.T, n, skip int) twoTables {
 	for i := range n {
 		id := fmt.Sprintf("p%03d", i)
 		x1, x2 := float64(i%17)-8, float64((i*7)%13)*0.5
-		a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, []int64{enc(x1), enc(2*x1 - 3*x2 + float64(i%5))})
+		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, []int64{enc(x1), enc(2*x1 - 3*x2 + float64(i%5))})
 		if i >= skip {
-			b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, []int64{enc(x2)})
+			b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, []int64{enc(x2)})
 		}
 	}
 	return twoTables{settings: p, tables: [3]*join.Table{a, b, nil}}

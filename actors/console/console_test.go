@@ -30,8 +30,8 @@ func TestConsoleShowsActors(t *testing.T) {
 	b := &join.Table{Columns: []string{"z"}}
 	for i := range 30 {
 		id := string(rune('A'+i%26)) + string(rune('a'+i/26))
-		a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, []int64{int64(i) << 24, int64(3*i+i%4) << 24})
-		b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, []int64{int64(i%7) << 24})
+		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, []int64{int64(i) << 24, int64(3*i+i%4) << 24})
+		b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, []int64{int64(i%7) << 24})
 	}
 	net := protocol.NewMemNetwork()
 	defer net.Close()

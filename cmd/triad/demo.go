@@ -81,7 +81,7 @@ func plaintextJoin(e embedded) ([][]float64, []float64, []string, error) {
 	a, b := tables[protocol.ControllerA], tables[protocol.ControllerB]
 	byID := make(map[string][]int64, len(b.IDs))
 	for i, id := range b.IDs {
-		byID[id] = b.Rows[i]
+		byID[string(id)] = b.Rows[i]
 	}
 	cols := append(append([]string(nil), a.Columns...), b.Columns...)
 	var names []string
@@ -96,7 +96,7 @@ func plaintextJoin(e embedded) ([][]float64, []float64, []string, error) {
 	var X [][]float64
 	var y []float64
 	for i, id := range a.IDs {
-		rb, ok := byID[id]
+		rb, ok := byID[string(id)]
 		if !ok {
 			continue
 		}

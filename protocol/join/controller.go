@@ -15,9 +15,12 @@ import (
 )
 
 // hash is steps 1 and 2: shuffle the rows, agree on a key with the other controller by
-// commit-then-reveal, tag every identifier, and wipe the key and the identifiers.
+// commit-then-reveal, tag every identifier, and wipe the key and the identifiers, on
+// every path. Both shares are wiped too: this controller's share and the copy it sent
+// (once encoded), the other's opening and the frame it arrived in.
 func (p *Party) hash(ctx context.Context) error {
 	t := p.table
+	defer t.wipeIDs()
 	if err := shuffle(p.random, len(t.IDs), func(i, j int) {
 		t.IDs[i], t.IDs[j] = t.IDs[j], t.IDs[i]
 		t.Rows[i], t.Rows[j] = t.Rows[j], t.Rows[i]
@@ -43,30 +46,32 @@ func (p *Party) hash(ctx context.Context) error {
 		return fmt.Errorf("key commitment from %s is %d bytes, want %d", other, len(cm.Commitment), len(theirs))
 	}
 	copy(theirs[:], cm.Commitment)
-	if err := p.link.send(ctx, other, envOpening(&wire.Opening{Opening: share.Opening()})); err != nil {
-		return err
-	}
-	op, err := expect(ctx, &p.link, other, (*wire.Envelope).GetOpening, "a key opening")
+	mine := share.Opening()
+	err = p.link.send(ctx, other, envOpening(&wire.Opening{Opening: mine}))
+	clear(mine)
 	if err != nil {
 		return err
 	}
-	key, err := keyedhash.JointKey(share, theirs, op.Opening)
-	clear(op.Opening)
+	op, err := expectSecret(ctx, &p.link, other, (*wire.Envelope).GetOpening, "a key opening")
+	if err != nil {
+		return err
+	}
+	key, err := keyedhash.JointKey(share, theirs, op.Opening) // wipes share and op.Opening
 	if err != nil {
 		return fmt.Errorf("key agreement with %s: %w", other, err)
 	}
 	defer key.Wipe()
 	p.tags = make([][32]byte, len(t.IDs))
 	for i, id := range t.IDs {
-		if p.tags[i], err = key.Tag(id); err != nil {
+		p.tags[i], err = key.Tag(id)
+		clear(id)
+		if err != nil {
 			return err
 		}
-		t.IDs[i] = ""
 		if i%4096 == 0 {
 			p.progress(int64(i), int64(len(t.IDs)))
 		}
 	}
-	t.IDs = nil
 	return nil
 }
 
@@ -209,7 +214,37 @@ func (p *Party) awaitCount(ctx context.Context) error {
 		return fmt.Errorf("intersection size %d from the third party is not plausible", m.Rows)
 	}
 	p.rows = int(m.Rows)
-	return p.log.Record(4, protocol.ThirdParty, "intersection_size", p.rows)
+	if err := p.log.Record(4, protocol.ThirdParty, "intersection_size", p.rows); err != nil {
+		return err
+	}
+	if p.rows == 0 {
+		return &NoMatchError{IDColumn: p.table.IDColumn, CaseFold: p.params.CaseFold}
+	}
+	return nil
+}
+
+// NoMatchError reports an empty intersection: no identifier of one controller matched
+// one of the other's. All three parties return it after step 4, once the controllers
+// have the intersection size, and nothing else is opened; none of them sends an abort,
+// since each finds it at the same point.
+type NoMatchError struct {
+	IDColumn string // the controller's identifier column; empty at the third party
+	CaseFold bool   // whether identifiers were case-folded before hashing
+}
+
+func (e *NoMatchError) Error() string {
+	col := "each controller's identifier column"
+	if e.IDColumn != "" {
+		col = fmt.Sprintf("the identifier column (here %q)", e.IDColumn)
+	}
+	fold := "off: set case folding on if the two sites write letters in different case"
+	if e.CaseFold {
+		fold = "on"
+	}
+	return "no identifier matched between the two controllers: the intersection is empty. " +
+		"Check that " + col + " holds the same kind of identifier at both sites, written alike: " +
+		"leading zeros (00123 and 123 differ), white space or punctuation inside identifiers, " +
+		"prefixes, and letter case (case folding is " + fold + ")"
 }
 
 // mask is a controller's side of steps 5 and 6. It draws a κ-bit statistical mask for

@@ -88,6 +88,9 @@ func (p *Party) intersect(ctx context.Context) error {
 			return err
 		}
 	}
+	if p.rows == 0 {
+		return &NoMatchError{CaseFold: p.params.CaseFold}
+	}
 	return nil
 }
 

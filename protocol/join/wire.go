@@ -33,13 +33,20 @@ func (l *link) send(ctx context.Context, to protocol.Role, env *wire.Envelope) e
 	return nil
 }
 
-func (l *link) recv(ctx context.Context, from protocol.Role) (*wire.Envelope, error) {
+// recv decodes the next message from a party. Decoding copies the message's bytes; for
+// a message that carries a secret (secret set) the frame it came in is zeroed at once,
+// so that the decoded copy, which the caller wipes, is the only one left.
+func (l *link) recv(ctx context.Context, from protocol.Role, secret bool) (*wire.Envelope, error) {
 	b, err := l.t.Recv(ctx, from)
 	if err != nil {
 		return nil, err // the transport names the peer
 	}
 	env := new(wire.Envelope)
-	if err := proto.Unmarshal(b, env); err != nil {
+	err = proto.Unmarshal(b, env)
+	if secret {
+		clear(b)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("malformed message from %s: %w", from, err)
 	}
 	return env, nil
@@ -47,7 +54,16 @@ func (l *link) recv(ctx context.Context, from protocol.Role) (*wire.Envelope, er
 
 // expect receives the next message from a party and checks it is of the wanted kind.
 func expect[T any](ctx context.Context, l *link, from protocol.Role, get func(*wire.Envelope) *T, want string) (*T, error) {
-	env, err := l.recv(ctx, from)
+	return expectFrom(ctx, l, from, get, want, false)
+}
+
+// expectSecret is expect for a message that carries a secret; see recv.
+func expectSecret[T any](ctx context.Context, l *link, from protocol.Role, get func(*wire.Envelope) *T, want string) (*T, error) {
+	return expectFrom(ctx, l, from, get, want, true)
+}
+
+func expectFrom[T any](ctx context.Context, l *link, from protocol.Role, get func(*wire.Envelope) *T, want string, secret bool) (*T, error) {
+	env, err := l.recv(ctx, from, secret)
 	if err != nil {
 		return nil, err
 	}

@@ -196,14 +196,16 @@ func (s *Session) Wipe() { s.party.Wipe() }
 // Abort tells the other parties why this party stopped, waiting at most abortWait even
 // if ctx is already cancelled. A party stopped through ctx gives ctx's cause (a lost
 // peer, say) rather than "context canceled". It says nothing when the cause is another
-// party's abort or the minimum-cohort rule, which every party applies by itself.
+// party's abort, the minimum-cohort rule or an empty intersection, which every party
+// finds by itself at the same point.
 func (s *Session) Abort(ctx context.Context, cause error) {
 	if c := context.Cause(ctx); c != nil && (errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded)) {
 		cause = c
 	}
 	var ab *protocol.AbortedError
 	var ce *CohortError
-	if cause == nil || errors.As(cause, &ab) || errors.As(cause, &ce) {
+	var nm *join.NoMatchError
+	if cause == nil || errors.As(cause, &ab) || errors.As(cause, &ce) || errors.As(cause, &nm) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortWait)

@@ -175,9 +175,9 @@ func tables(t *testing.T, s Settings, n, skip int) [3]*join.Table {
 	for i := range n {
 		id := fmt.Sprintf("p%03d", i)
 		x1, x2 := float64(i%17)-8, float64((i*7)%13)*0.5
-		a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, []int64{enc(x1), enc(2*x1 - 3*x2 + float64(i%5))})
+		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, []int64{enc(x1), enc(2*x1 - 3*x2 + float64(i%5))})
 		if i >= skip {
-			b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, []int64{enc(x2)})
+			b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, []int64{enc(x2)})
 		}
 	}
 	return [3]*join.Table{a, b, nil}
