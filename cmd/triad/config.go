@@ -18,6 +18,7 @@ import (
 
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/join"
 	"github.com/triad-mpc/triad/protocol/session"
 )
 
@@ -48,6 +49,8 @@ type dataConfig struct {
 	Features []string `toml:"features"`
 	Outcome  string   `toml:"outcome"`
 	CaseFold bool     `toml:"case_fold"`
+	Sep      string   `toml:"sep"`     // field separator: one character, "tab", or "auto"
+	Decimal  string   `toml:"decimal"` // decimal mark: ".", ",", or "auto"
 }
 
 type modelConfig struct {
@@ -252,6 +255,12 @@ func (c *siteConfig) validateData(role protocol.Role) error {
 	if d.IDColumn == "" {
 		return c.errorAt("data.id_column", "missing (want the name of the identifier column)")
 	}
+	if _, err := join.ParseDialect(d.Sep, ""); err != nil {
+		return c.errorAt("data.sep", "%v", err)
+	}
+	if _, err := join.ParseDialect("", d.Decimal); err != nil {
+		return c.errorAt("data.decimal", "%v", err)
+	}
 	seen := make(map[string]bool, len(d.Features))
 	for _, f := range d.Features {
 		switch {
@@ -344,6 +353,12 @@ func (c *siteConfig) nodeConfig() (node.Config, error) {
 		return node.Config{}, fmt.Errorf("%s: %w", c.path, err)
 	}
 	return cfg, nil
+}
+
+// dialect returns how the site's CSV file is written; validate has checked it.
+func (c *siteConfig) dialect() join.Dialect {
+	d, _ := join.ParseDialect(c.Data.Sep, c.Data.Decimal)
+	return d
 }
 
 // settings returns the session settings the file chooses, on top of Triad's defaults.

@@ -273,6 +273,10 @@ func siteTemplate(role protocol.Role, listen []string) string {
 		w("outcome = %s", tomlString(outcome))
 		w("# Fold identifiers to lower case before matching; both controllers must choose the same.")
 		w("case_fold = %t", d.Data.CaseFold)
+		w("# Field separator: one character, \"tab\", or \"auto\" to detect it (Dutch spreadsheets export \";\").")
+		w("sep = %s", tomlString("auto"))
+		w("# Decimal mark of numbers: \".\", \",\", or \"auto\" to detect it.")
+		w("decimal = %s", tomlString("auto"))
 	}
 	w("")
 	w("# Lasso regression; all three sites must agree.")

@@ -49,17 +49,17 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 		opts = append(opts, session.WithJoinOnly())
 	}
 	var table *join.Table
-	dropped := map[protocol.Role]int{}
+	tables := map[protocol.Role]*join.Table{}
 	if role != protocol.ThirdParty {
 		table, err = join.ReadFile(cfg.Data.File, join.Spec{
 			IDColumn: cfg.Data.IDColumn, Features: cfg.Data.Features, Outcome: cfg.Data.Outcome,
-			CaseFold: cfg.Data.CaseFold, Fixed: settings.Join.Fixed,
+			CaseFold: cfg.Data.CaseFold, Fixed: settings.Join.Fixed, Dialect: cfg.dialect(),
 		})
 		if err != nil {
 			return err
 		}
-		dropped[role] = table.Dropped()
-		fmt.Fprintf(stdout, "%s: %d rows ready (%d dropped), columns %v\n", role, len(table.Rows), table.Dropped(), table.Columns)
+		tables[role] = table
+		printTable(stdout, role, table)
 	}
 	ncfg, err := cfg.nodeConfig()
 	if err != nil {
@@ -104,7 +104,7 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return failedIn(err, cfg.OutDir)
 	}
-	res := buildResult([]*session.Outcome{out}, dropped, settings)
+	res := buildResult([]*session.Outcome{out}, tables, settings)
 	res.TotalSeconds = time.Since(start).Seconds()
 	if err := writeJSON(filepath.Join(cfg.OutDir, "result.json"), res); err != nil {
 		return err

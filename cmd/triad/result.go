@@ -14,19 +14,20 @@ import (
 
 // result is the content of result.json.
 type result struct {
-	IntersectionSize int                `json:"intersection_size"`
-	RowsDropped      map[string]int     `json:"rows_dropped"`
-	Steps            []stepResult       `json:"steps"`
-	BytesSent        map[string]int64   `json:"bytes_sent"`
-	TotalSeconds     float64            `json:"total_seconds"` // wall time of the session
-	Alpha            float64            `json:"alpha"`
-	Iterations       int                `json:"iterations"`
-	Intercept        float64            `json:"intercept"`
-	Coefficients     map[string]float64 `json:"coefficients"`
-	Features         []string           `json:"features"`
-	Outcome          string             `json:"outcome"`
-	R2               float64            `json:"r2"`
-	Step8            *step8Result       `json:"step8,omitempty"`
+	IntersectionSize int                           `json:"intersection_size"`
+	RowsDropped      map[string]int                `json:"rows_dropped"`
+	DroppedByColumn  map[string][]join.ColumnDrops `json:"rows_dropped_by_column"` // columns whose cells made step 1 drop a row
+	Steps            []stepResult                  `json:"steps"`
+	BytesSent        map[string]int64              `json:"bytes_sent"`
+	TotalSeconds     float64                       `json:"total_seconds"` // wall time of the session
+	Alpha            float64                       `json:"alpha"`
+	Iterations       int                           `json:"iterations"`
+	Intercept        float64                       `json:"intercept"`
+	Coefficients     map[string]float64            `json:"coefficients"`
+	Features         []string                      `json:"features"`
+	Outcome          string                        `json:"outcome"`
+	R2               float64                       `json:"r2"`
+	Step8            *step8Result                  `json:"step8,omitempty"`
 }
 
 // stepResult is one stage: its wall time (the slowest party) and what each party sent.
@@ -45,11 +46,14 @@ type step8Result struct {
 }
 
 // buildResult merges the outcomes of the parties this process ran (one for a site, three
-// for an embedded run). dropped holds the rows step 1 removed at each controller run here.
-func buildResult(outs []*session.Outcome, dropped map[protocol.Role]int, p session.Settings) *result {
-	r := &result{RowsDropped: map[string]int{}, BytesSent: map[string]int64{}, Alpha: p.Model.Alpha}
-	for role, n := range dropped {
-		r.RowsDropped[role.String()] = n
+// for an embedded run). tables are the controllers' tables read here, as step 1 left
+// them.
+func buildResult(outs []*session.Outcome, tables map[protocol.Role]*join.Table, p session.Settings) *result {
+	r := &result{RowsDropped: map[string]int{}, DroppedByColumn: map[string][]join.ColumnDrops{},
+		BytesSent: map[string]int64{}, Alpha: p.Model.Alpha}
+	for role, t := range tables {
+		r.RowsDropped[role.String()] = t.Dropped()
+		r.DroppedByColumn[role.String()] = droppedColumns(t)
 	}
 	for _, o := range outs {
 		r.IntersectionSize = o.IntersectionSize
@@ -78,6 +82,17 @@ func buildResult(outs []*session.Outcome, dropped map[protocol.Role]int, p sessi
 		}
 	}
 	return r
+}
+
+// droppedColumns lists the columns of t with a cell that made step 1 drop a row.
+func droppedColumns(t *join.Table) []join.ColumnDrops {
+	out := []join.ColumnDrops{}
+	for _, d := range t.Drops {
+		if d.Missing+d.Unparseable > 0 {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // mergeStep adds one party's view of a stage to steps: the stage's time is the slowest

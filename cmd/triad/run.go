@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/triad-mpc/triad/actors"
@@ -24,6 +22,8 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	b := fs.String("controller-b", "", "controller B's CSV file (the insurer)")
 	id := fs.String("id", "", "identifier column, present in both files")
 	outcome := fs.String("outcome", "", "column to predict, present in one of the files")
+	sep := fs.String("sep", "auto", `field separator of both files: one character, "tab", or "auto" to detect it`)
+	decimal := fs.String("decimal", "auto", `decimal mark of numbers in both files: "." or ",", or "auto" to detect it`)
 	out := fs.String("out", "triad-out", "folder for result.json and the disclosure logs")
 	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
 	p := session.Default()
@@ -37,7 +37,11 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := checkSettings(fs, p); err != nil {
 		return err
 	}
-	res, err := runEmbedded(ctx, embedded{fileA: *a, fileB: *b, id: *id, outcome: *outcome, out: *out, settings: p,
+	dialect, err := join.ParseDialect(*sep, *decimal)
+	if err != nil {
+		return usagef(fs, "run: %v", err)
+	}
+	res, err := runEmbedded(ctx, embedded{fileA: *a, fileB: *b, id: *id, outcome: *outcome, dialect: dialect, out: *out, settings: p,
 		console: *consoleAddr, stdout: stdout})
 	if err != nil {
 		return err
@@ -49,6 +53,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 type embedded struct {
 	fileA, fileB string
 	id, outcome  string
+	dialect      join.Dialect
 	out          string
 	settings     session.Settings
 	opts         []session.Option
@@ -85,10 +90,6 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 			return nil, err
 		}
 	}
-	dropped := map[protocol.Role]int{}
-	for r, t := range tables {
-		dropped[r] = t.Dropped()
-	}
 	var regs [3]*actors.Registry
 	if e.console != "" {
 		var parties []console.Party
@@ -121,7 +122,7 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 	if err != nil {
 		return nil, failedIn(err, e.out)
 	}
-	res := buildResult(outs[:], dropped, e.settings)
+	res := buildResult(outs[:], tables, e.settings)
 	res.TotalSeconds = time.Since(start).Seconds()
 	if err := writeJSON(filepath.Join(e.out, "result.json"), res); err != nil {
 		return nil, err
@@ -134,7 +135,7 @@ func readControllers(e embedded) (map[protocol.Role]*join.Table, error) {
 	files := map[protocol.Role]string{protocol.ControllerA: e.fileA, protocol.ControllerB: e.fileB}
 	holder := map[protocol.Role]bool{}
 	for r, f := range files {
-		h, err := readHeader(f)
+		h, _, err := join.FileHeader(f, e.dialect)
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +153,7 @@ func readControllers(e embedded) (map[protocol.Role]*join.Table, error) {
 	}
 	tables := map[protocol.Role]*join.Table{}
 	for r, f := range files {
-		spec := join.Spec{IDColumn: e.id, CaseFold: e.settings.Join.CaseFold, Fixed: e.settings.Join.Fixed}
+		spec := join.Spec{IDColumn: e.id, CaseFold: e.settings.Join.CaseFold, Fixed: e.settings.Join.Fixed, Dialect: e.dialect}
 		if holder[r] {
 			spec.Outcome = e.outcome
 		}
@@ -160,25 +161,20 @@ func readControllers(e embedded) (map[protocol.Role]*join.Table, error) {
 		if err != nil {
 			return nil, err
 		}
+		if e.stdout != nil {
+			printTable(e.stdout, r, t)
+		}
 		tables[r] = t
 	}
 	return tables, nil
 }
 
-func readHeader(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+// printTable says what step 1 made of a controller's file.
+func printTable(w io.Writer, r protocol.Role, t *join.Table) {
+	fmt.Fprintf(w, "%s: %s: %d rows read, %d kept, %d dropped (%s)\n", r, t.Source, t.Read, len(t.Rows), t.Dropped(), t.Dialect)
+	for _, d := range droppedColumns(t) {
+		fmt.Fprintf(w, "  column %q: %d missing, %d not a number\n", d.Column, d.Missing, d.Unparseable)
 	}
-	defer f.Close()
-	h, err := csv.NewReader(f).Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: header: %w", path, err)
-	}
-	for i := range h {
-		h[i] = strings.TrimSpace(h[i])
-	}
-	return h, nil
 }
 
 // peerStats adapts a node's link statistics for the peer actors.
@@ -219,7 +215,7 @@ func printSummary(w io.Writer, r *result, out string) error {
 	fmt.Fprintf(w, "intersection: %d rows", r.IntersectionSize)
 	for _, role := range []string{"controller-a", "controller-b"} {
 		if n, ok := r.RowsDropped[role]; ok {
-			fmt.Fprintf(w, "; %s dropped %d incomplete rows", role, n)
+			fmt.Fprintf(w, "; %s dropped %d rows in step 1", role, n)
 		}
 	}
 	fmt.Fprintln(w)

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/join"
 	"github.com/triad-mpc/triad/protocol/session"
 )
 
@@ -96,5 +99,82 @@ func TestFailedSessionLeavesNoResult(t *testing.T) {
 		if !strings.Contains(string(b), "intersection_size") || strings.Contains(string(b), `"step":8`) {
 			t.Fatalf("%s's disclosure log: %s", r, b)
 		}
+	}
+}
+
+// TestDutchExport runs the same data once as written and once as a spreadsheet set to
+// Dutch conventions exports it (a byte-order mark, ';' between fields, decimal
+// commas): step 1 detects the dialect and the models are the same.
+func TestDutchExport(t *testing.T) {
+	dir := t.TempDir()
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 300, Overlap: 0.8, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dutch := func(path string) string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.NewReplacer(",", ";", ".", ",").Replace(string(b))
+		out := strings.TrimSuffix(path, ".csv") + "-nl.csv"
+		if err := os.WriteFile(out, append([]byte("\ufeff"), s...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var coef [2]map[string]float64
+	for k, files := range [][2]string{{fileA, fileB}, {dutch(fileA), dutch(fileB)}} {
+		var out strings.Builder
+		res, err := runEmbedded(ctx, embedded{fileA: files[0], fileB: files[1], id: "patient_id", outcome: "hospital_days",
+			out: filepath.Join(dir, fmt.Sprint("out", k)), settings: p, opts: testKeys(), stdout: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		coef[k] = res.Coefficients
+		if k == 1 && !strings.Contains(out.String(), "separator ';', decimal mark ','") {
+			t.Fatalf("step 1 does not say which dialect it read:\n%s", out.String())
+		}
+	}
+	for name, v := range coef[0] {
+		if math.Abs(coef[1][name]-v) > 1e-6*math.Max(1, math.Abs(v)) {
+			t.Fatalf("coefficient %s: %g as written, %g from the Dutch export", name, v, coef[1][name])
+		}
+	}
+}
+
+// TestTextColumnFailsInStepOne checks that a column of text stops the run before any
+// cryptography, naming the column and its first bad cell, and writes nothing.
+func TestTextColumnFailsInStepOne(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.csv")
+	b := filepath.Join(dir, "b.csv")
+	var sa, sb strings.Builder
+	sa.WriteString("id,sex,days\n")
+	sb.WriteString("id,visits\n")
+	for i := range 20 {
+		fmt.Fprintf(&sa, "%d,%s,%d\n", i, []string{"M", "F"}[i%2], i%7)
+		fmt.Fprintf(&sb, "%d,%d\n", i, i%3)
+	}
+	if err := os.WriteFile(a, []byte(sa.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte(sb.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	_, err := runEmbedded(context.Background(), embedded{fileA: a, fileB: b, id: "id", outcome: "days", out: out, settings: p, opts: testKeys()})
+	var ie *join.InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `a.csv:2:`) || !strings.Contains(err.Error(), `"sex"`) {
+		t.Fatalf("err = %v, want one naming a.csv, line 2 and column \"sex\"", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a run that failed in step 1 created %s (%v)", out, err)
 	}
 }
