@@ -89,8 +89,9 @@ func Run(ctx context.Context, cfg Config, reg *Registry) (*Outcome, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{}, 1)
+	reg.WatchDisclosure(cfg.Disclosure)
 	s := &sessionActor{ctx: ctx, cfg: cfg, party: party, reg: reg, done: done, role: role}
-	if _, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return s }), "session"); err != nil {
+	if _, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return s }, reg.Observe("session", "session")...), "session"); err != nil {
 		return nil, fmt.Errorf("start session actor: %w", err)
 	}
 	select {
@@ -124,6 +125,12 @@ func (s *sessionActor) Receive(c actor.Context) {
 	case *actor.Started:
 		s.started = time.Now()
 		s.stages = s.party.Stages()
+		for _, st := range s.stages {
+			s.reg.PlanSteps(StepPlan{Name: st.Name, Steps: st.Steps})
+		}
+		if !s.cfg.JoinOnly {
+			s.reg.PlanSteps(StepPlan{Name: "regression", Steps: "8", Unit: "iterations", Bounded: true})
+		}
 		s.reg.set("session", "session", func(st *ActorState) {
 			st.Status, st.LastEvent = "running", fmt.Sprintf("%s: session started", s.role)
 		})
@@ -149,7 +156,7 @@ func (s *sessionActor) Receive(c actor.Context) {
 			return
 		}
 		r := &regressionActor{session: s}
-		if _, err := c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }), "regression"); err != nil {
+		if _, err := c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }, s.reg.Observe("session/regression", "regression")...), "regression"); err != nil {
 			s.finish(c, err)
 		}
 	case regressionDone:
@@ -207,12 +214,24 @@ func (s *sessionActor) spawnStage(c actor.Context, i int) {
 				a.Done, a.Total = ps.Done, ps.Total
 			}
 		})
+		s.reg.StartStep(st.Name)
+		s.reg.WatchStep(st.Name, func() (int64, int64) {
+			if ps := s.party.Status(); ps.Stage == st.Name {
+				return ps.Done, ps.Total
+			}
+			return 0, 0
+		})
 		log.Infow("stage started", "role", s.role.String(), "stage", st.Name, "steps", st.Steps)
 		self := ac.Self()
 		system := ac.ActorSystem()
 		go func() {
 			err := s.party.RunStage(s.ctx, st)
 			rep := s.party.Report()
+			var sent int64
+			if len(rep) > 0 {
+				sent = rep[len(rep)-1].BytesSent
+			}
+			s.reg.EndStep(st.Name, sent, err)
 			s.reg.set(path, "stage", func(a *ActorState) {
 				if len(rep) > 0 {
 					last := rep[len(rep)-1]
@@ -227,7 +246,7 @@ func (s *sessionActor) spawnStage(c actor.Context, i int) {
 			system.Root.Send(parent, stageDone{index: i, err: err})
 			system.Root.Stop(self)
 		}()
-	})
+	}, s.reg.Observe(path, "stage")...)
 	if _, err := c.SpawnNamed(props, st.Name); err != nil {
 		s.finish(c, err)
 	}
@@ -274,7 +293,7 @@ func (s *sessionActor) spawnPeer(c actor.Context, r protocol.Role) {
 		case *actor.Stopping:
 			s.reg.set(path, "peer", func(a *ActorState) { a.Status = "stopped" })
 		}
-	})
+	}, s.reg.Observe(path, "peer")...)
 	if _, err := c.SpawnNamed(props, "peer-"+r.String()); err != nil {
 		log.Warnw("peer actor not started", "peer", r.String(), "err", err)
 	}
@@ -297,6 +316,7 @@ func (g *regressionActor) Receive(c actor.Context) {
 		s.reg.set(path, "regression", func(a *ActorState) {
 			a.Status, a.Steps, a.LastEvent = "running", "8", "computing sufficient statistics"
 		})
+		s.reg.StartStep("regression")
 		self, system := c.Self(), c.ActorSystem()
 		go func() {
 			err := g.prepare()
@@ -304,6 +324,7 @@ func (g *regressionActor) Receive(c actor.Context) {
 		}()
 	case iterationDone:
 		if m.err != nil {
+			s.reg.EndStep("regression", 0, m.err)
 			c.Send(g.parent, regressionDone{err: m.err})
 			return
 		}
@@ -315,6 +336,7 @@ func (g *regressionActor) Receive(c actor.Context) {
 			a.Rounds, a.BytesSent = int64(g.eng.Rounds()), g.eng.BytesSent()
 			a.LastEvent = fmt.Sprintf("iteration %d", m.k)
 		})
+		s.reg.StepProgress("regression", int64(m.k), int64(s.cfg.Params.Model.MaxIter))
 		if m.done || m.k >= s.cfg.Params.Model.MaxIter {
 			self, system := c.Self(), c.ActorSystem()
 			go func() {
@@ -322,6 +344,7 @@ func (g *regressionActor) Receive(c actor.Context) {
 				if err == nil {
 					err = g.record(res)
 				}
+				s.reg.EndStep("regression", g.eng.BytesSent(), err)
 				s.reg.set(path, "regression", func(a *ActorState) {
 					a.Status, a.LastEvent = "done", fmt.Sprintf("finished after %d iterations", res.Iterations)
 					if err != nil {
@@ -381,7 +404,7 @@ func (g *regressionActor) spawnIteration(c actor.Context, k int) {
 			system.Root.Send(parent, iterationDone{k: k, done: done, err: err})
 			system.Root.Stop(self)
 		}()
-	})
+	}, s.reg.Observe(path, "iteration")...)
 	if _, err := c.SpawnNamed(props, fmt.Sprintf("iteration-%d", k)); err != nil {
 		c.Send(c.Self(), iterationDone{k: k, err: err})
 	}
