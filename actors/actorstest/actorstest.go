@@ -1,0 +1,183 @@
+// Package actorstest runs a whole three-party session in-process, as actors over the
+// in-memory network, for the tests of what watches a session (the console, its
+// terminal view, the report). It can hold the session at a chosen stage so that a test
+// sees it half done, and it lists every identifier and attribute value of its input so
+// that a test can check that none of them is shown anywhere.
+package actorstest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/triad-mpc/triad/actors"
+	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/join"
+)
+
+// Options choose the session.
+type Options struct {
+	Rows int // rows of controller A; B holds three quarters of them and a few of its own
+	// HoldAt names a stage (intersection, masking, …): controller A's first message
+	// sent during that stage waits until Release, so the session stands half done.
+	HoldAt string
+}
+
+// Session is a running session.
+type Session struct {
+	Params   join.Params
+	Tables   map[protocol.Role]*join.Table
+	Features []string // the model's features, in the protocol's order
+	Regs     [3]*actors.Registry
+	Logs     [3]*protocol.Disclosure
+	Links    [3]*Links
+	// Secrets holds every identifier and every attribute value of the input, written
+	// as in a CSV file and as the fixed-point integer the protocol encodes.
+	Secrets []string
+
+	held    chan struct{}
+	release chan struct{}
+	once    sync.Once
+	done    chan struct{}
+	outs    [3]*actors.Outcome
+	err     error
+}
+
+// Start starts the session; it ends when it is over or ctx ends.
+func Start(ctx context.Context, opt Options) (*Session, error) {
+	if opt.Rows < 12 {
+		opt.Rows = 12
+	}
+	p := join.DefaultParams()
+	p.PaillierBits = 1024 // fast; the protocol is the same
+	p.Model.Alpha = 0.01
+	s := &Session{Params: p, held: make(chan struct{}), release: make(chan struct{}), done: make(chan struct{}),
+		Features: []string{"age_years", "creatinine", "claims_total"}}
+	a := &join.Table{Columns: []string{"age_years", "creatinine", "hospital_days"}, Outcome: "hospital_days"}
+	b := &join.Table{Columns: []string{"claims_total"}}
+	enc := func(v float64) (int64, error) {
+		e, err := p.Fixed.Encode(v)
+		if err != nil {
+			return 0, err
+		}
+		s.Secrets = append(s.Secrets, strconv.FormatFloat(v, 'f', -1, 64), strconv.FormatInt(e, 10))
+		return e, nil
+	}
+	// Values with four decimals and five or more significant digits, so that a number
+	// the console shows (a count, a time, a coefficient) cannot equal one by chance.
+	for i := range opt.Rows + opt.Rows/4 {
+		age := 30 + float64((i*37)%53) + float64((i*7919)%9973)/10000
+		creat := 61.5 + float64((i*13)%29)*2.5 + float64((i*104729)%9967)/10000
+		claims := 2000 + float64((i*577)%1201)*3 + float64((i*15485863)%9949)/10000
+		days := 1.25 + 0.08*age + 0.03*creat + 0.0011*claims + float64((i*31)%7)/3 + float64((i*3571)%9931)/100000
+		id := fmt.Sprintf("MRN-%07d-%c", 7300000+i*7919%999983, 'K'+rune(i%13))
+		s.Secrets = append(s.Secrets, id)
+		if i < opt.Rows {
+			x1, err := enc(age)
+			if err != nil {
+				return nil, err
+			}
+			x2, _ := enc(creat)
+			y, _ := enc(days)
+			a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, []int64{x1, x2, y})
+		}
+		if i >= opt.Rows/4 {
+			c, _ := enc(claims)
+			b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, []int64{c})
+		}
+	}
+	s.Tables = map[protocol.Role]*join.Table{protocol.ControllerA: a, protocol.ControllerB: b}
+
+	net := protocol.NewMemNetwork()
+	for _, r := range protocol.Roles {
+		s.Regs[r] = actors.NewRegistry()
+		s.Logs[r] = protocol.NewDisclosure(r, nil)
+		s.Links[r] = &Links{Transport: net.Transport(r)}
+		s.Regs[r].WatchPeers(s.Links[r].Peers)
+	}
+	if opt.HoldAt != "" {
+		l, reg := s.Links[protocol.ControllerA], s.Regs[protocol.ControllerA]
+		l.hold = func() {
+			select {
+			case <-s.release:
+				return
+			default:
+			}
+			for _, st := range reg.State().Steps {
+				if st.Name == opt.HoldAt && st.Status == "running" {
+					s.once.Do(func() { close(s.held) })
+					<-s.release
+					return
+				}
+			}
+		}
+	} else {
+		close(s.held)
+	}
+	go func() {
+		defer close(s.done)
+		defer net.Close()
+		s.outs, s.err = protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*actors.Outcome, error) {
+			return actors.Run(ctx, actors.Config{Transport: s.Links[r], Params: p, Table: s.Tables[r], Disclosure: s.Logs[r]}, s.Regs[r])
+		})
+	}()
+	return s, nil
+}
+
+// Held is closed once the session stands at Options.HoldAt (at once without one).
+func (s *Session) Held() <-chan struct{} { return s.held }
+
+// Release lets a held session go on.
+func (s *Session) Release() {
+	select {
+	case <-s.release:
+	default:
+		close(s.release)
+	}
+}
+
+// Wait releases the session and returns each party's outcome once it is over.
+func (s *Session) Wait() ([3]*actors.Outcome, error) {
+	s.Release()
+	<-s.done
+	return s.outs, s.err
+}
+
+// Links is a party's transport with the counts a node keeps of its links.
+type Links struct {
+	protocol.Transport
+	sent, recv [3]atomic.Int64
+	hold       func()
+	holding    sync.Mutex
+}
+
+// Send counts and sends, after waiting if the session is held.
+func (l *Links) Send(ctx context.Context, to protocol.Role, msg []byte) error {
+	if l.hold != nil {
+		l.holding.Lock()
+		l.hold()
+		l.holding.Unlock()
+	}
+	l.sent[to].Add(int64(len(msg)))
+	return l.Transport.Send(ctx, to, msg)
+}
+
+// Recv receives and counts.
+func (l *Links) Recv(ctx context.Context, from protocol.Role) ([]byte, error) {
+	msg, err := l.Transport.Recv(ctx, from)
+	l.recv[from].Add(int64(len(msg)))
+	return msg, err
+}
+
+// Peers reports the links for the console, as a node would (without libp2p's peer
+// IDs and addresses, which the in-memory network has not).
+func (l *Links) Peers() []actors.PeerState {
+	var out []actors.PeerState
+	for _, r := range l.Self().Others() {
+		out = append(out, actors.PeerState{Role: r.String(), Address: "in-memory", State: "up", Connected: true,
+			BytesSent: l.sent[r].Load(), BytesRecv: l.recv[r].Load()})
+	}
+	return out
+}
