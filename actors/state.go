@@ -245,6 +245,9 @@ func (r *Registry) EndStep(name string, bytesSent int64, err error) {
 		s.Started = now
 	}
 	s.Ended, s.BytesSent, s.Status = now, bytesSent, "done"
+	if err == nil && s.Total > 0 && !s.Bounded {
+		s.Done = s.Total // counters are updated per batch: a finished part did all
+	}
 	if err != nil {
 		s.Status, s.Error = "failed", err.Error()
 		r.addError(name, err.Error())
