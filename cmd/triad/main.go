@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"node":    {"run this site of a session, as its configuration file says", runNode},
 		"run":     {"run all three parties of a session in this process on two CSV files", runRun},
 		"demo":    {"run a whole session on built-in synthetic heart-failure data", runDemo},
+		"console": {"show a node's debug console in this terminal", runConsoleView},
 	}
 }
 
