@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
+	"github.com/triad-mpc/triad/cmd/internal/progress"
 	"github.com/triad-mpc/triad/cmd/internal/termview"
 )
 
@@ -39,17 +39,6 @@ func runConsoleView(ctx context.Context, args []string, stdout io.Writer) error 
 	if *every <= 0 {
 		return errors.New("console: --every must be positive")
 	}
-	o := termview.Options{ANSI: isTerminal(stdout), Width: 120}
+	o := termview.Options{ANSI: progress.IsTerminal(stdout), Width: 120}
 	return termview.Run(ctx, stdout, addr, *token, *every, *once, o)
-}
-
-// isTerminal reports whether w is a terminal (a character device), where output may be
-// redrawn in place.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
