@@ -33,6 +33,10 @@ type Session struct {
 	Regs     [3]*actors.Registry
 	Logs     [3]*protocol.Disclosure
 	Links    [3]*Links
+	// X and Y are the joined rows in the clear (features in Features' order), for
+	// reference fits; the session itself never sees them.
+	X [][]float64
+	Y []float64
 	// Secrets holds every identifier and every attribute value of the input, written
 	// as in a CSV file and as the fixed-point integer the protocol encodes.
 	Secrets []string
@@ -82,6 +86,9 @@ func Start(ctx context.Context, opt Options) (*Session, error) {
 			x2, _ := enc(creat)
 			y, _ := enc(days)
 			a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, []int64{x1, x2, y})
+		}
+		if i >= opt.Rows/4 && i < opt.Rows {
+			s.X, s.Y = append(s.X, []float64{age, creat, claims}), append(s.Y, days)
 		}
 		if i >= opt.Rows/4 {
 			c, _ := enc(claims)
