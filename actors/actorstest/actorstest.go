@@ -8,7 +8,10 @@ package actorstest
 import (
 	"context"
 	"fmt"
+	"math"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -37,9 +40,11 @@ type Session struct {
 	// reference fits; the session itself never sees them.
 	X [][]float64
 	Y []float64
-	// Secrets holds every identifier and every attribute value of the input, written
-	// as in a CSV file and as the fixed-point integer the protocol encodes.
-	Secrets []string
+	// IDs holds every identifier of the input; Values every attribute value, and
+	// Encoded each value's fixed-point integer as the protocol holds it.
+	IDs     []string
+	Values  []float64
+	Encoded []int64
 
 	held    chan struct{}
 	release chan struct{}
@@ -66,18 +71,19 @@ func Start(ctx context.Context, opt Options) (*Session, error) {
 		if err != nil {
 			return 0, err
 		}
-		s.Secrets = append(s.Secrets, strconv.FormatFloat(v, 'f', -1, 64), strconv.FormatInt(e, 10))
+		s.Values, s.Encoded = append(s.Values, v), append(s.Encoded, e)
 		return e, nil
 	}
-	// Values with four decimals and five or more significant digits, so that a number
-	// the console shows (a count, a time, a coefficient) cannot equal one by chance.
+	// Values with six decimals and eight or more significant digits, so that a number
+	// the console shows (a count, a time, a coefficient) cannot begin like one by chance.
+	frac := func(i, p int) float64 { return float64(100001+(i*p)%899981) / 1e6 }
 	for i := range opt.Rows + opt.Rows/4 {
-		age := 30 + float64((i*37)%53) + float64((i*7919)%9973)/10000
-		creat := 61.5 + float64((i*13)%29)*2.5 + float64((i*104729)%9967)/10000
-		claims := 2000 + float64((i*577)%1201)*3 + float64((i*15485863)%9949)/10000
-		days := 1.25 + 0.08*age + 0.03*creat + 0.0011*claims + float64((i*31)%7)/3 + float64((i*3571)%9931)/100000
+		age := 30 + float64((i*37)%53) + frac(i, 7919)
+		creat := 61 + float64((i*13)%29)*2.5 + frac(i, 104729)
+		claims := 2000 + float64((i*577)%1201)*3 + frac(i, 15485863)
+		days := math.Round((1.25+0.08*age+0.03*creat+0.0011*claims+float64((i*31)%7)/3)*1e6)/1e6 + frac(i, 3571)/1e7
 		id := fmt.Sprintf("MRN-%07d-%c", 7300000+i*7919%999983, 'K'+rune(i%13))
-		s.Secrets = append(s.Secrets, id)
+		s.IDs = append(s.IDs, id)
 		if i < opt.Rows {
 			x1, err := enc(age)
 			if err != nil {
@@ -150,6 +156,41 @@ func (s *Session) Wait() ([3]*actors.Outcome, error) {
 	s.Release()
 	<-s.done
 	return s.outs, s.err
+}
+
+// Leaks returns every identifier and attribute value of the input that text shows: an
+// identifier anywhere, a value as any number within the fixed-point encoding's
+// precision of it (so a rounded or decoded copy counts too), an encoded value as a
+// whole number. The values have six decimals and the numbers Triad shows (counts,
+// times, coefficients) would have to agree with one to 1e-7 to be taken for it.
+func (s *Session) Leaks(text string) []string {
+	var out []string
+	for _, id := range s.IDs {
+		if strings.Contains(text, id) {
+			out = append(out, id)
+		}
+	}
+	encoded := map[string]bool{}
+	for _, e := range s.Encoded {
+		encoded[strconv.FormatInt(e, 10)] = true
+	}
+	for _, n := range regexp.MustCompile(`[0-9]+(\.[0-9]+)?`).FindAllString(text, -1) {
+		if encoded[n] {
+			out = append(out, n)
+			continue
+		}
+		f, err := strconv.ParseFloat(n, 64)
+		if err != nil {
+			continue
+		}
+		for _, v := range s.Values {
+			if math.Abs(f-v) <= 1e-7 {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Links is a party's transport with the counts a node keeps of its links.

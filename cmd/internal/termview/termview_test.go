@@ -40,9 +40,9 @@ func TestTerminalView(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^controller-a  running  4 of 7 parts done · now: Masks and blind subtraction · \d+\.\d s elapsed$`),
 		regexp.MustCompile(`(?m)^    3      Paillier encryption +done +\[#{20}\] 100% +40 / 40 +– +– +\d+\.\d s +\d+\.\d kB$`),
-		regexp.MustCompile(`(?m)^    5–6    Masks and blind subtraction +running +\[-{20}\]   0% +0 / 30 `),
+		regexp.MustCompile(`(?m)^    5–6    Masks and blind subtraction +running +\[[#-]{20}\] +\d+% +\d+ / 30 `),
 		regexp.MustCompile(`(?m)^    8      Secure lasso +waiting +\[-{20}\] +– +– +– +– +–$`),
-		regexp.MustCompile(`(?m)^    third-party +– +in-memory +yes · up +– +\d+\.\d kB +\d+\.\d kB$`),
+		regexp.MustCompile(`(?m)^    third-party +– +in-memory +yes · up +– +[\d.]+ k?B +[\d.]+ k?B$`),
 		regexp.MustCompile(`(?m)^    \d\d:\d\d:\d\d +4 +third-party +intersection_size +30$`),
 		regexp.MustCompile(`(?m)^    session/masking +stage +running +0 +0 +0 +started$`),
 	} {
