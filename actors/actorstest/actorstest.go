@@ -26,6 +26,8 @@ type Options struct {
 	// HoldAt names a stage (intersection, masking, …): controller A's first message
 	// sent during that stage waits until Release, so the session stands half done.
 	HoldAt string
+	// Alpha is the lasso's regularisation strength (default 0.01).
+	Alpha float64
 }
 
 // Session is a running session.
@@ -62,6 +64,9 @@ func Start(ctx context.Context, opt Options) (*Session, error) {
 	p := join.DefaultParams()
 	p.PaillierBits = 1024 // fast; the protocol is the same
 	p.Model.Alpha = 0.01
+	if opt.Alpha > 0 {
+		p.Model.Alpha = opt.Alpha
+	}
 	s := &Session{Params: p, held: make(chan struct{}), release: make(chan struct{}), done: make(chan struct{}),
 		Features: []string{"age_years", "creatinine", "claims_total"}}
 	a := &join.Table{Columns: []string{"age_years", "creatinine", "hospital_days"}, Outcome: "hospital_days"}

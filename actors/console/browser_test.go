@@ -103,7 +103,7 @@ func TestConsolePageLive(t *testing.T) {
 	if !strings.Contains(mid.Session, "running") || !strings.Contains(mid.Session, "Masks and blind subtraction") {
 		t.Errorf("session heading %q", mid.Session)
 	}
-	shot(t, browser, "console.png")
+	shot(t, browser, "console.png", true)
 
 	// Let go: the page follows the session to its end without a reload.
 	s.Release()
@@ -125,7 +125,7 @@ func TestConsolePageLive(t *testing.T) {
 	if !strings.Contains(end.Body, "intersection_size") {
 		t.Error("the disclosure log lacks the intersection size")
 	}
-	shot(t, browser, "console-done.png")
+	shot(t, browser, "console-done.png", false)
 }
 
 // TestConsolePageBanner checks that a failed session's error shows in the banner.
@@ -150,11 +150,15 @@ func TestConsolePageBanner(t *testing.T) {
 	}
 }
 
-func shot(t *testing.T, browser context.Context, name string) {
+func shot(t *testing.T, browser context.Context, name string, docs bool) {
 	t.Helper()
 	png, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
-	browsertest.Save(t, name, png)
+	if docs {
+		browsertest.SaveForDocs(t, name, png)
+	} else {
+		browsertest.Save(t, name, png)
+	}
 }

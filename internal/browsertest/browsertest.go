@@ -57,9 +57,8 @@ func New(t *testing.T, width, height int) context.Context {
 	return ctx
 }
 
-// Save keeps a screenshot (PNG) named name: under $TRIAD_ARTIFACTS if set, else in the
-// test's temporary folder, and with TRIAD_UPDATE_DOCS=1 also in docs/ at the module's
-// root. It returns the artifact's path.
+// Save keeps a screenshot (PNG) named name under $TRIAD_ARTIFACTS if set, else in the
+// test's temporary folder, and returns its path.
 func Save(t *testing.T, name string, png []byte) string {
 	t.Helper()
 	dir := os.Getenv("TRIAD_ARTIFACTS")
@@ -74,20 +73,29 @@ func Save(t *testing.T, name string, png []byte) string {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
-	if os.Getenv("TRIAD_UPDATE_DOCS") == "1" {
-		root, err := moduleRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs := filepath.Join(root, "docs", name)
-		if err := os.MkdirAll(filepath.Dir(docs), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(docs, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("README copy: %s", docs)
+	return path
+}
+
+// SaveForDocs saves like Save and, with TRIAD_UPDATE_DOCS=1, also writes the picture
+// to docs/name at the module's root, where the README shows it.
+func SaveForDocs(t *testing.T, name string, png []byte) string {
+	t.Helper()
+	path := Save(t, name, png)
+	if os.Getenv("TRIAD_UPDATE_DOCS") != "1" {
+		return path
 	}
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := filepath.Join(root, "docs", name)
+	if err := os.MkdirAll(filepath.Dir(docs), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(docs, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("README copy: %s", docs)
 	return path
 }
 

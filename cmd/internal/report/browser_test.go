@@ -1,11 +1,16 @@
 package report
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/triad-mpc/triad/internal/browsertest"
@@ -35,7 +40,7 @@ const countCharts = `(() => {
 // TestReportPage opens report.html in Chromium from a file, as an analyst would, and
 // checks one bar per feature, the cross-validation curve and the timing bars.
 func TestReportPage(t *testing.T) {
-	browser := browsertest.New(t, 1000, 1200)
+	browser := browsertest.New(t, 1000, 1480)
 	r := sampleReport(t, true)
 	path := filepath.Join(t.TempDir(), "report.html")
 	f, err := os.Create(path)
@@ -66,9 +71,45 @@ func TestReportPage(t *testing.T) {
 			t.Errorf("the page shows %q", bad)
 		}
 	}
-	png, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
+	full, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
-	browsertest.Save(t, "report.png", png)
+	browsertest.Save(t, "report-full.png", full)
+	top, err := chromedp.Run(browser, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.SaveForDocs(t, "report.png", top)
+
+	// Printed on A4 (182 mm between the page's margins, 688 CSS pixels), nothing is
+	// wider than the paper.
+	if err := chromedp.Do(browser, chromedp.EmulateViewport(688, 1000), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	wide, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wide > 688 {
+		culprits, _ := chromedp.Run(browser, chromedp.Evaluate[[]string](`[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 688).slice(0, 8).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`))
+		t.Errorf("printed, the report is %d px wide for 688 px of paper: %v", wide, culprits)
+	}
+	printed, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Save(t, "report-print.png", printed)
+	yes := true
+	pdf, err := chromedp.Run(browser, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+		r, err := cdp.Call(ctx, tg, cdppage.PrintToPDF, cdppage.PrintToPDFParams{PreferCSSPageSize: &yes, PrintBackground: &yes})
+		return r.Data, err
+	})
+	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF")) {
+		t.Fatalf("print to PDF: %v", err)
+	}
+	browsertest.Save(t, "report.pdf", pdf)
 }

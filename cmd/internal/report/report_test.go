@@ -115,42 +115,52 @@ func crossValidate(X [][]float64, y []float64, alphas []float64, k int) *CV {
 	return cv
 }
 
-var sessionCache struct {
+var sessions = map[float64]struct {
 	s    *actorstest.Session
 	outs [3]*actors.Outcome
-}
+}{}
 
-func session(t *testing.T) (*actorstest.Session, [3]*actors.Outcome) {
+// session runs (once per α) a three-party session of 80 rows.
+func session(t *testing.T, alpha float64) (*actorstest.Session, [3]*actors.Outcome) {
 	t.Helper()
-	if sessionCache.s == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		s, err := actorstest.Start(ctx, actorstest.Options{Rows: 80})
-		if err != nil {
-			t.Fatal(err)
-		}
-		outs, err := s.Wait()
-		if err != nil {
-			t.Fatal(err)
-		}
-		sessionCache.s, sessionCache.outs = s, outs
+	if c, ok := sessions[alpha]; ok {
+		return c.s, c.outs
 	}
-	return sessionCache.s, sessionCache.outs
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := actorstest.Start(ctx, actorstest.Options{Rows: 80, Alpha: alpha})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := s.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions[alpha] = struct {
+		s    *actorstest.Session
+		outs [3]*actors.Outcome
+	}{s, outs}
+	return s, outs
 }
 
+// sampleReport is the report of a real session; with CV, the α of the session is the
+// one a 5-fold cross-validation of its joined rows chose.
 func sampleReport(t *testing.T, withCV bool) *Report {
-	s, outs := session(t)
-	r := fromSession(t, s, outs)
+	alpha := 0.01
+	var cv *CV
 	if withCV {
-		X, y := s.X, s.Y
+		s, _ := session(t, alpha)
 		var alphas []float64
 		for i := range 26 {
 			alphas = append(alphas, 1e-3*math.Pow(10, float64(i)/5))
 		}
-		r.CV = crossValidate(X, y, alphas, 5)
-		r.Alpha = r.CV.Chosen
+		cv = crossValidate(s.X, s.Y, alphas, 5)
+		alpha = cv.Chosen
 	}
-	// A lasso on these data keeps every feature; show how a dropped one looks.
+	s, outs := session(t, alpha)
+	r := fromSession(t, s, outs)
+	r.CV = cv
+	// Show how a feature the lasso dropped looks.
 	r.Features = append(r.Features, "smoker_flag")
 	r.Coefficients = append(append([]float64(nil), r.Coefficients...), 0)
 	return r
