@@ -26,7 +26,7 @@ import (
 type Report struct {
 	// Title heads the page; empty means "Triad session report".
 	Title string
-	// Generated is when the report was made (shown in UTC).
+	// Generated is when the report was made (shown in UTC); zero means now.
 	Generated time.Time
 	// Parties lists whose results these are: one role for a site, all three for an
 	// embedded run (triad run, triad demo).
@@ -161,6 +161,9 @@ func Write(w io.Writer, r *Report) error {
 	}
 	if r.Title == "" {
 		r.Title = "Triad session report"
+	}
+	if r.Generated.IsZero() {
+		r.Generated = time.Now()
 	}
 	v := view{Report: r}
 	for i, f := range r.Features {

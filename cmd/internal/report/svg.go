@@ -75,10 +75,11 @@ func coefChart(features []string, coef []float64) template.HTML {
 	if lo == hi {
 		lo, hi = -1, 1
 	}
+	ticks := niceTicks(lo, hi, 5)
+	lo, hi = min(lo, ticks[0]), max(hi, ticks[len(ticks)-1])
 	x := func(v float64) float64 { return plotL + (v-lo)/(hi-lo)*(plotR-plotL) }
 	s := &svg{w: width, h: top + row*float64(len(features)) + 30}
 	x0 := x(0)
-	ticks := niceTicks(lo, hi, 5)
 	for _, t := range ticks {
 		s.add(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s"/>`, x(t), top-6, x(t), s.h-24, grid)
 		s.text(x(t), s.h-8, "middle", "tick", formatTick(t, ticks))
