@@ -155,7 +155,8 @@ type coefRow struct {
 }
 
 // Write writes the report as one HTML page.
-func Write(w io.Writer, r *Report) error {
+func Write(w io.Writer, rep *Report) error {
+	r := *rep // filled in below, not in the caller's copy
 	if len(r.Features) != len(r.Coefficients) {
 		return fmt.Errorf("report: %d features but %d coefficients", len(r.Features), len(r.Coefficients))
 	}
@@ -165,7 +166,7 @@ func Write(w io.Writer, r *Report) error {
 	if r.Generated.IsZero() {
 		r.Generated = time.Now()
 	}
-	v := view{Report: r}
+	v := view{Report: &r}
 	for i, f := range r.Features {
 		z := r.Coefficients[i] == 0
 		if z {
