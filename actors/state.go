@@ -127,6 +127,17 @@ type State struct {
 // The session and the node write it, the console reads it. Every method may be called
 // on a nil *Registry, which records nothing, so a session without a console needs no
 // special case.
+//
+// What feeds it, in a session's order:
+//
+//   - the session, once: WatchDisclosure with its disclosure log, and PlanSteps with
+//     every stage of steps 0–7 and then step 8, so the timeline shows what is to come;
+//   - each part: StartStep, then its count through WatchStep (read at every look) or
+//     StepProgress (pushed), then EndStep with the bytes it sent and its error;
+//   - each actor: the options of Observe when it is spawned (mailbox, messages
+//     handled, restarts), and its status as it changes;
+//   - the process around the session: WatchPeers with the node's link statistics,
+//     and Error for a failure that belongs to no actor.
 type Registry struct {
 	mu     sync.Mutex
 	now    func() time.Time
