@@ -39,9 +39,10 @@ const readPage = `(() => {
   return out;
 })()`
 
-// TestConsolePageLive opens the console of controller A in Chromium while a real
-// three-party session runs: first held in step 5–6, then let go to its end. It checks
-// what the page shows at both moments and keeps a screenshot of each.
+// TestConsolePageLive opens the console in Chromium while a real three-party session
+// runs: first held in step 5–6, then let go to its end. It checks what the page shows
+// of controller A at both moments, keeps a screenshot of each, and looks at the third
+// party's tab.
 func TestConsolePageLive(t *testing.T) {
 	browser := browsertest.New(t, 1360, 1000)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -51,7 +52,11 @@ func TestConsolePageLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Wait()
-	srv := httptest.NewServer(Handler("", Party{Role: "controller-a", Registry: s.Regs[protocol.ControllerA]}))
+	var parties []Party
+	for _, r := range protocol.Roles {
+		parties = append(parties, Party{Role: r.String(), Registry: s.Regs[r]})
+	}
+	srv := httptest.NewServer(Handler("", parties...))
 	defer srv.Close()
 	defer srv.CloseClientConnections() // the page's live stream stays open
 	<-s.Held()
@@ -126,6 +131,14 @@ func TestConsolePageLive(t *testing.T) {
 		t.Error("the disclosure log lacks the intersection size")
 	}
 	shot(t, browser, "console-done.png", false)
+
+	// Each party has a tab; the third party's timeline has no keyed hashing.
+	tp := wait(`(() => { const b = [...document.querySelectorAll("nav button")].find(b => b.textContent === "third-party");
+		if (b && !b.classList.contains("on")) b.click();
+		return document.getElementById("party-third-party") && document.querySelectorAll("nav button").length === 3; })()`)
+	if _, ok := tp.Steps["hashing"]; ok || len(tp.Steps) != 6 || tp.Steps["intersection"][2] != "done" {
+		t.Errorf("third party's timeline %v", tp.Steps)
+	}
 }
 
 // TestConsolePageBanner checks that a failed session's error shows in the banner.
