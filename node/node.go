@@ -191,7 +191,7 @@ func newNode(ctx context.Context, self protocol.Role, key crypto.PrivKey, listen
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Security(libp2ptls.ID, libp2ptls.New),
 		libp2p.DisableRelay(),
-		libp2p.Ping(false),
+		libp2p.Ping(true), // answers the peers' round-trip measurements
 		libp2p.DisableMetrics(),
 		libp2p.ConnectionGater(newGater(others...)),
 		libp2p.ResourceManager(rm),
@@ -241,9 +241,12 @@ func (n *Node) addPeer(r protocol.Role, addrs []ma.Multiaddr) {
 	n.host.ConnManager().Protect(id, protectTag)
 }
 
-// start dials the peers that come later in role order.
+// start dials the peers that come later in role order, and measures the round-trip
+// time to both.
 func (n *Node) start() {
 	for _, r := range n.self.Others() {
+		n.wg.Add(1)
+		go n.measureRTT(r)
 		if r > n.self {
 			n.wg.Add(1)
 			go n.dialLoop(r)
@@ -509,6 +512,7 @@ type PeerStats struct {
 	BytesReceived    int64
 	MessagesSent     int64
 	MessagesReceived int64
+	RTT              time.Duration // last measured round-trip time; 0 until measured
 }
 
 // Stats returns a snapshot of the node's links; it is safe to call at any time from
@@ -524,6 +528,7 @@ func (n *Node) Stats() Stats {
 			BytesReceived:    l.recvBytes.Load(),
 			MessagesSent:     l.sentMsgs.Load(),
 			MessagesReceived: l.recvMsgs.Load(),
+			RTT:              time.Duration(l.rtt.Load()),
 		}
 		l.mu.Lock()
 		ps.State = l.st
@@ -648,6 +653,7 @@ type link struct {
 	bw     *bufio.Writer
 
 	sentBytes, sentMsgs, recvBytes, recvMsgs atomic.Int64
+	rtt                                      atomic.Int64 // last round-trip time, in ns; 0 until measured
 }
 
 func newLink(n *Node, r protocol.Role) *link {

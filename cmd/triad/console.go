@@ -40,7 +40,8 @@ func peerLinks(n *node.Node) func() []actors.PeerState {
 		for r, p := range st.Peers {
 			out = append(out, actors.PeerState{
 				Role: r.String(), PeerID: p.ID.String(), Address: p.Remote, State: p.State.String(),
-				Connected: p.Connected, BytesSent: p.BytesSent, BytesRecv: p.BytesReceived, Error: p.Error,
+				Connected: p.Connected, RTTMillis: p.RTT.Seconds() * 1000,
+				BytesSent: p.BytesSent, BytesRecv: p.BytesReceived, Error: p.Error,
 			})
 		}
 		return out
