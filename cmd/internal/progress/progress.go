@@ -123,6 +123,20 @@ func Watch(ctx context.Context, p *Printer, src func() []actors.StepState, inter
 	}
 }
 
+// Start shows the progress of src (a registry's timeline) on w, usually standard
+// error, until the returned stop is called: a redrawn line if w is a terminal, plain
+// lines otherwise. stop draws the last state and returns once nothing more is written.
+func Start(w io.Writer, src func() []actors.StepState) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	p := New(w, Options{Terminal: IsTerminal(w)})
+	go func() {
+		defer close(done)
+		Watch(ctx, p, src, 250*time.Millisecond)
+	}()
+	return func() { cancel(); <-done }
+}
+
 func label(s actors.StepState) string {
 	return "step " + strings.ReplaceAll(s.Steps, "-", "–") + " · " + s.Title
 }

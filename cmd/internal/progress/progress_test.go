@@ -106,3 +106,14 @@ func TestSummary(t *testing.T) {
 		t.Error("trailing spaces")
 	}
 }
+
+// TestStart shows a finished session's long part once, as plain lines to a buffer.
+func TestStart(t *testing.T) {
+	var out bytes.Buffer
+	steps := script()[5]
+	stop := Start(&out, func() []actors.StepState { return steps })
+	stop()
+	if got := out.String(); !strings.HasPrefix(got, "step 3 · Paillier encryption  done in 24 s") || strings.Count(got, "\n") != 2 {
+		t.Fatalf("got %q", got)
+	}
+}
