@@ -20,13 +20,16 @@ import (
 	"github.com/triad-mpc/triad/cmd/internal/human"
 )
 
-// Fetch reads the console's state at addr (host:port or http://host:port/), sending
-// token if it is not empty.
+// Fetch reads the console's state at addr (host:port, or the address the node printed,
+// http://host:port/?token=…), sending token, or else the one in addr, if any.
 func Fetch(ctx context.Context, c *http.Client, addr, token string) (console.State, error) {
 	var st console.State
-	u, err := stateURL(addr)
+	u, inURL, err := stateURL(addr)
 	if err != nil {
 		return st, err
+	}
+	if token == "" {
+		token = inURL
 	}
 	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
 	if err != nil {
@@ -50,17 +53,19 @@ func Fetch(ctx context.Context, c *http.Client, addr, token string) (console.Sta
 	return st, nil
 }
 
-func stateURL(addr string) (string, error) {
+// stateURL returns the state's URL at addr and the token addr carries, if any.
+func stateURL(addr string) (string, string, error) {
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
 	}
 	u, err := url.Parse(addr)
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("console address %q: want host:port", addr)
+		return "", "", fmt.Errorf("console address %q: want host:port", addr)
 	}
+	token := u.Query().Get("token")
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/state"
-	u.RawQuery = ""
-	return u.String(), nil
+	u.RawQuery, u.Fragment = "", ""
+	return u.String(), token, nil
 }
 
 // Options choose how the state is drawn.

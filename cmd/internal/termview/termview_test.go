@@ -56,6 +56,10 @@ func TestTerminalView(t *testing.T) {
 		}
 	}
 
+	// The address the node prints carries the token.
+	if err := Run(ctx, new(bytes.Buffer), srv.URL+"/?token="+tok, "", time.Second, true, Options{}); err != nil {
+		t.Fatalf("with the token in the address: %v", err)
+	}
 	var ansi bytes.Buffer
 	if err := Run(ctx, &ansi, srv.URL+"/", tok, time.Second, true, Options{ANSI: true, Width: 120}); err != nil {
 		t.Fatal(err)
