@@ -328,8 +328,8 @@ func (g *regressionActor) Receive(c actor.Context) {
 			c.Send(g.parent, regressionDone{err: m.err})
 			return
 		}
-		if m.k > 0 {
-			s.reg.forget(fmt.Sprintf("%s/iteration-%d", path, m.k-1))
+		if m.k > 0 { // the iteration is over: only the running one is shown
+			s.reg.forget(fmt.Sprintf("%s/iteration-%d", path, m.k))
 		}
 		s.reg.set(path, "regression", func(a *ActorState) {
 			a.Done, a.Total = int64(m.k), int64(s.cfg.Params.Model.MaxIter)
