@@ -49,7 +49,7 @@ func (s *sessionActor) spawnPeer(c actor.Context, r protocol.Role) {
 		case *actor.Stopping:
 			s.reg.set(path, "peer", func(a *ActorState) { a.Status = "stopped" })
 		}
-	})
+	}, s.reg.Observe(path, "peer")...)
 	if _, err := c.SpawnNamed(props, "peer-"+r.String()); err != nil {
 		log.Warnw("peer actor not started", "peer", r.String(), "err", err)
 	}

@@ -25,6 +25,7 @@ func (g *regressionActor) Receive(c actor.Context) {
 		s.reg.set(path, "regression", func(a *ActorState) {
 			a.Status, a.Steps, a.LastEvent = "running", "8", "computing sufficient statistics"
 		})
+		s.reg.StartStep("regression")
 		self, system := c.Self(), c.ActorSystem()
 		go func() {
 			reg, err := s.sess.Regression(s.ctx)
@@ -36,21 +37,24 @@ func (g *regressionActor) Receive(c actor.Context) {
 		}()
 	case iterationDone:
 		if m.err != nil {
+			s.reg.EndStep("regression", 0, m.err)
 			c.Send(g.parent, regressionDone{err: m.err})
 			return
 		}
-		if m.k > 0 {
-			s.reg.forget(fmt.Sprintf("%s/iteration-%d", path, m.k-1))
+		if m.k > 0 { // the iteration is over: only the running one is shown
+			s.reg.forget(fmt.Sprintf("%s/iteration-%d", path, m.k))
 		}
 		s.reg.set(path, "regression", func(a *ActorState) {
 			a.Done, a.Total = int64(m.k), int64(g.reg.MaxIter())
 			a.Rounds, a.BytesSent = int64(g.reg.Rounds()), g.reg.BytesSent()
 			a.LastEvent = fmt.Sprintf("iteration %d", m.k)
 		})
+		s.reg.StepProgress("regression", int64(m.k), int64(g.reg.MaxIter()))
 		if m.done {
 			self, system := c.Self(), c.ActorSystem()
 			go func() {
 				res, err := g.reg.Finish(s.ctx)
+				s.reg.EndStep("regression", g.reg.BytesSent(), err)
 				s.reg.set(path, "regression", func(a *ActorState) {
 					a.Status, a.LastEvent = "done", fmt.Sprintf("finished after %d iterations", res.Iterations)
 					if err != nil {
@@ -83,7 +87,7 @@ func (g *regressionActor) spawnIteration(c actor.Context, k int) {
 			system.Root.Send(parent, iterationDone{k: k, done: done, err: err})
 			system.Root.Stop(self)
 		}()
-	})
+	}, s.reg.Observe(path, "iteration")...)
 	if _, err := c.SpawnNamed(props, fmt.Sprintf("iteration-%d", k)); err != nil {
 		c.Send(c.Self(), iterationDone{k: k, err: err})
 	}

@@ -79,8 +79,9 @@ func Run(ctx context.Context, cfg Config, reg *Registry) (*session.Outcome, erro
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{}, 1)
+	reg.WatchDisclosure(cfg.Disclosure)
 	s := &sessionActor{ctx: ctx, cfg: cfg, sess: sess, reg: reg, done: done, role: role}
-	pid, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return s }), "session")
+	pid, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return s }, reg.Observe("session", "session")...), "session")
 	if err != nil {
 		return nil, fmt.Errorf("start session actor: %w", err)
 	}
@@ -126,6 +127,12 @@ func (s *sessionActor) Receive(c actor.Context) {
 	case *actor.Started:
 		s.started = time.Now()
 		s.stages = s.sess.Stages()
+		for _, st := range s.stages {
+			s.reg.PlanSteps(StepPlan{Name: st.Name, Steps: st.Steps})
+		}
+		if !s.sess.JoinOnly() {
+			s.reg.PlanSteps(StepPlan{Name: "regression", Steps: "8", Unit: "iterations", Bounded: true})
+		}
 		s.reg.set("session", "session", func(st *ActorState) {
 			st.Status, st.LastEvent = "running", fmt.Sprintf("%s: session started", s.role)
 		})
@@ -151,7 +158,7 @@ func (s *sessionActor) Receive(c actor.Context) {
 		}
 		s.current = "step 8 (regression)"
 		r := &regressionActor{session: s}
-		if _, err := c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }), "regression"); err != nil {
+		if _, err := c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return r }, s.reg.Observe("session/regression", "regression")...), "regression"); err != nil {
 			s.finish(err)
 		}
 	case regressionDone:

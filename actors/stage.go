@@ -26,12 +26,24 @@ func (s *sessionActor) spawnStage(c actor.Context, i int) {
 				a.Done, a.Total = ps.Done, ps.Total
 			}
 		})
+		s.reg.StartStep(st.Name)
+		s.reg.WatchStep(st.Name, func() (int64, int64) {
+			if ps := s.sess.Status(); ps.Stage == st.Name {
+				return ps.Done, ps.Total
+			}
+			return 0, 0
+		})
 		log.Infow("stage started", "role", s.role.String(), "stage", st.Name, "steps", st.Steps)
 		self := ac.Self()
 		system := ac.ActorSystem()
 		go func() {
 			err := s.sess.RunStage(s.ctx, st)
 			rep := s.sess.Report()
+			var sent int64
+			if len(rep) > 0 {
+				sent = rep[len(rep)-1].BytesSent
+			}
+			s.reg.EndStep(st.Name, sent, err)
 			s.reg.set(path, "stage", func(a *ActorState) {
 				if len(rep) > 0 {
 					last := rep[len(rep)-1]
@@ -46,7 +58,7 @@ func (s *sessionActor) spawnStage(c actor.Context, i int) {
 			system.Root.Send(parent, stageDone{index: i, err: err})
 			system.Root.Stop(self)
 		}()
-	})
+	}, s.reg.Observe(path, "stage")...)
 	if _, err := c.SpawnNamed(props, st.Name); err != nil {
 		s.finish(err)
 	}

@@ -25,6 +25,8 @@ func (n *Node) start() {
 	for _, r := range n.self.Others() {
 		n.wg.Add(1)
 		go n.await(n.links[r])
+		n.wg.Add(1)
+		go n.measureRTT(r)
 		if r > n.self {
 			n.wg.Add(1)
 			go n.dialLoop(r)

@@ -59,7 +59,7 @@ func newNode(ctx context.Context, self protocol.Role, key crypto.PrivKey, listen
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Security(libp2ptls.ID, libp2ptls.New),
 		libp2p.DisableRelay(),
-		libp2p.Ping(false),
+		libp2p.Ping(true), // answers the peers' round-trip measurements
 		libp2p.DisableMetrics(),
 		libp2p.ConnectionGater(newGater(n.sawStranger, others...)),
 		libp2p.ResourceManager(rm),

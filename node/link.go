@@ -85,6 +85,7 @@ type link struct {
 	heard atomic.Int64 // when the last heartbeat came, in nanoseconds since the node started
 
 	sentBytes, sentMsgs, recvBytes, recvMsgs atomic.Int64
+	rtt                                      atomic.Int64 // last round-trip time, in ns; 0 until measured
 }
 
 func newLink(n *Node, r protocol.Role) *link {

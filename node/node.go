@@ -309,6 +309,7 @@ type PeerStats struct {
 	BytesReceived    int64
 	MessagesSent     int64
 	MessagesReceived int64
+	RTT              time.Duration // last measured round-trip time; 0 until measured
 }
 
 // Stats returns a snapshot of the node's links; it is safe to call at any time from
@@ -324,6 +325,7 @@ func (n *Node) Stats() Stats {
 			BytesReceived:    l.recvBytes.Load(),
 			MessagesSent:     l.sentMsgs.Load(),
 			MessagesReceived: l.recvMsgs.Load(),
+			RTT:              time.Duration(l.rtt.Load()),
 		}
 		l.mu.Lock()
 		ps.State = l.st

@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"node":    {"--config FILE [flags]", "run this site's side of one session, as its configuration file says, then exit", runNode},
 		"run":     {"--controller-a A.csv --controller-b B.csv --id COLUMN --outcome COLUMN [flags]", "run all three parties of one session in this process on two CSV files", runRun},
 		"demo":    {"[flags]", "run a whole session on built-in synthetic heart-failure data", runDemo},
+		"console": {"ADDR [--token T]", "show a node's debug console in this terminal", runConsoleView},
 	}
 }
 

@@ -79,7 +79,8 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s: waiting for %s and %s\n", role, role.Others()[0], role.Others()[1])
 	reg := actors.NewRegistry()
 	if *consoleAddr != "" {
-		stop, err := startConsole(*consoleAddr, stdout, console.Party{Role: role.String(), Registry: reg, Links: func() any { return n.Stats() }})
+		reg.WatchPeers(peerLinks(n))
+		stop, err := startConsole(*consoleAddr, stdout, console.Party{Role: role.String(), Registry: reg})
 		if err != nil {
 			return err
 		}

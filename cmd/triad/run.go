@@ -95,8 +95,8 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 		var parties []console.Party
 		for _, r := range protocol.Roles() {
 			regs[r] = actors.NewRegistry()
-			n := nodes[r]
-			parties = append(parties, console.Party{Role: r.String(), Registry: regs[r], Links: func() any { return n.Stats() }})
+			regs[r].WatchPeers(peerLinks(nodes[r]))
+			parties = append(parties, console.Party{Role: r.String(), Registry: regs[r]})
 		}
 		stop, err := startConsole(e.console, e.stdout, parties...)
 		if err != nil {

@@ -194,21 +194,30 @@ func (p *Party) UseSchema(s Schema) { p.schema = s }
 
 // Stages lists this party's work in order.
 func (p *Party) Stages() []Stage {
-	if p.role == protocol.ThirdParty {
-		return []Stage{
-			{"encryption", "3", p.receiveKeys},
-			{StageIntersection, "4", p.intersect},
-			{"masking", "5-6", p.blindAdd},
-			{"resharing", "7", p.reshare},
-		}
-	}
-	return []Stage{
+	stages := []Stage{
 		{"hashing", "1-2", p.hash},
 		{"encryption", "3", p.encrypt},
 		{StageIntersection, "4", p.awaitCount},
 		{"masking", "5-6", p.mask},
 		{"resharing", "7", p.reshare},
 	}
+	if p.role == protocol.ThirdParty {
+		stages = []Stage{
+			{"encryption", "3", p.receiveKeys},
+			{StageIntersection, "4", p.intersect},
+			{"masking", "5-6", p.blindAdd},
+			{"resharing", "7", p.reshare},
+		}
+	}
+	for i, st := range stages {
+		stages[i].Run = func(ctx context.Context) error {
+			p.mu.Lock()
+			p.status = Status{Stage: st.Name}
+			p.mu.Unlock()
+			return st.Run(ctx)
+		}
+	}
+	return stages
 }
 
 // TakeResult returns the party's shares once resharing is done, and forgets them so
