@@ -167,6 +167,7 @@ func (s *sessionActor) Receive(c actor.Context) {
 			return
 		}
 		s.outcome.Model = &m.result
+		s.outcome.Stages = s.sess.Report()
 		s.finish(nil)
 	case lost:
 		var ab *protocol.AbortedError

@@ -44,7 +44,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	}
 	e := embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: *out, settings: p,
-		console: *consoleAddr, stdout: stdout}
+		console: *consoleAddr, stdout: stdout, stderr: os.Stderr}
 	res, err := runEmbedded(ctx, e)
 	if err != nil {
 		return err
@@ -74,6 +74,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 // plaintextJoin reads both files as the protocol would and joins them in the clear, in the
 // protocol's column order, for comparison.
 func plaintextJoin(e embedded) ([][]float64, []float64, []string, error) {
+	e.stdout = nil // step 1 has been reported already
 	tables, err := readControllers(e)
 	if err != nil {
 		return nil, nil, nil, err

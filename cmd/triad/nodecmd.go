@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"time"
 
 	logging "github.com/ipfs/go-log/v2"
 
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/actors/console"
+	"github.com/triad-mpc/triad/cmd/internal/progress"
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
@@ -90,15 +89,16 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
 	logFile, err := openDisclosure(cfg.OutDir, role)
 	if err != nil {
 		return err
 	}
+	stopProgress := showProgress(os.Stderr, reg)
 	out, err := actors.Run(ctx, actors.Config{
 		Transport: t, Settings: settings, Options: opts, Table: table, Disclosure: logFile.log,
 		Peers: peerStats(n), Lost: n.Lost(),
 	}, reg)
+	stopProgress()
 	if cerr := logFile.close(); err == nil {
 		err = cerr
 	}
@@ -106,9 +106,9 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 		return failedIn(err, cfg.OutDir)
 	}
 	res := buildResult([]*session.Outcome{out}, tables, settings)
-	res.TotalSeconds = time.Since(start).Seconds()
-	if err := writeJSON(filepath.Join(cfg.OutDir, "result.json"), res); err != nil {
+	if err := writeOutputs(cfg.OutDir, res, []*disclosureFile{logFile}); err != nil {
 		return err
 	}
+	progress.WriteSummary(os.Stderr, progress.SummaryRows(reg.State()))
 	return printSummary(stdout, res, cfg.OutDir)
 }

@@ -6,10 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/actors/console"
+	"github.com/triad-mpc/triad/cmd/internal/progress"
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
@@ -42,7 +42,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 		return usagef(fs, "run: %v", err)
 	}
 	res, err := runEmbedded(ctx, embedded{fileA: *a, fileB: *b, id: *id, outcome: *outcome, dialect: dialect, out: *out, settings: p,
-		console: *consoleAddr, stdout: stdout})
+		console: *consoleAddr, stdout: stdout, stderr: os.Stderr})
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,8 @@ type embedded struct {
 	settings     session.Settings
 	opts         []session.Option
 	console      string    // serve the debug console here, if set
-	stdout       io.Writer // where to say where the console is
+	stdout       io.Writer // where to say what step 1 read and where the console is
+	stderr       io.Writer // where to show progress, if set
 }
 
 // runEmbedded reads both files, starts three libp2p hosts on loopback with fresh keys,
@@ -74,7 +75,6 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 	if err := prepareOut(e.out); err != nil {
 		return nil, err
 	}
-	start := time.Now()
 	nodes, err := node.Loopback(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("start loopback peers: %w", err)
@@ -91,19 +91,21 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 		}
 	}
 	var regs [3]*actors.Registry
+	var parties []console.Party
+	for _, r := range protocol.Roles() {
+		regs[r] = actors.NewRegistry()
+		regs[r].WatchPeers(peerLinks(nodes[r]))
+		parties = append(parties, console.Party{Role: r.String(), Registry: regs[r]})
+	}
 	if e.console != "" {
-		var parties []console.Party
-		for _, r := range protocol.Roles() {
-			regs[r] = actors.NewRegistry()
-			regs[r].WatchPeers(peerLinks(nodes[r]))
-			parties = append(parties, console.Party{Role: r.String(), Registry: regs[r]})
-		}
 		stop, err := startConsole(e.console, e.stdout, parties...)
 		if err != nil {
 			return nil, err
 		}
 		defer stop()
 	}
+	// controller A's view of the timeline stands for the session's progress.
+	stopProgress := showProgress(e.stderr, regs[protocol.ControllerA])
 	outs, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*session.Outcome, error) {
 		t, err := nodes[r].Transport(ctx)
 		if err != nil {
@@ -111,9 +113,10 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 		}
 		return actors.Run(ctx, actors.Config{
 			Transport: t, Settings: e.settings, Options: e.opts, Table: tables[r], Disclosure: logs[r].log,
-			Peers: peerStats(nodes[r]),
+			Peers: peerStats(nodes[r]), Lost: nodes[r].Lost(),
 		}, regs[r])
 	})
+	stopProgress()
 	for _, l := range logs {
 		if cerr := l.close(); err == nil {
 			err = cerr
@@ -123,9 +126,11 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 		return nil, failedIn(err, e.out)
 	}
 	res := buildResult(outs[:], tables, e.settings)
-	res.TotalSeconds = time.Since(start).Seconds()
-	if err := writeJSON(filepath.Join(e.out, "result.json"), res); err != nil {
+	if err := writeOutputs(e.out, res, logs); err != nil {
 		return nil, err
+	}
+	if e.stderr != nil {
+		progress.WriteSummary(e.stderr, progress.SummaryRows(regs[protocol.ControllerA].State()))
 	}
 	return res, nil
 }
@@ -210,6 +215,27 @@ func openDisclosure(dir string, r protocol.Role) (*disclosureFile, error) {
 
 func (d *disclosureFile) close() error { return d.f.Close() }
 
+// showProgress prints progress lines for reg's long steps to w until the returned
+// function is called; with no w it does nothing.
+func showProgress(w io.Writer, reg *actors.Registry) (stop func()) {
+	if w == nil {
+		return func() {}
+	}
+	return progress.Start(w, func() []actors.StepState { return reg.State().Steps })
+}
+
+// writeOutputs writes result.json, then report.html, into dir.
+func writeOutputs(dir string, res *result, logs []*disclosureFile) error {
+	if err := writeJSON(filepath.Join(dir, "result.json"), res); err != nil {
+		return err
+	}
+	var ds []*protocol.Disclosure
+	for _, l := range logs {
+		ds = append(ds, l.log)
+	}
+	return writeReport(dir, res, ds)
+}
+
 // printSummary prints the model and where the files are.
 func printSummary(w io.Writer, r *result, out string) error {
 	fmt.Fprintf(w, "intersection: %d rows", r.IntersectionSize)
@@ -219,12 +245,16 @@ func printSummary(w io.Writer, r *result, out string) error {
 		}
 	}
 	fmt.Fprintln(w)
-	if r.Step8 != nil {
-		fmt.Fprintf(w, "lasso (alpha %g): %d iterations, R² %.6f, intercept %.6g\n", r.Alpha, r.Iterations, r.R2, r.Intercept)
+	if r.Coefficients != nil {
+		conv := "converged"
+		if !r.Converged {
+			conv = fmt.Sprintf("did NOT converge within max_iter = %d (--max-iter)", r.Settings.MaxIter)
+		}
+		fmt.Fprintf(w, "lasso (alpha %g): %d iterations, %s; R² %.6f (in-sample), intercept %.6g\n", r.Alpha, r.Iterations, conv, r.R2, r.Intercept)
 		for _, f := range r.Features {
 			fmt.Fprintf(w, "  %-24s %14.6g\n", f, r.Coefficients[f])
 		}
 	}
-	fmt.Fprintf(w, "total %.1fs; results in %s\n", r.TotalSeconds, filepath.Join(out, "result.json"))
+	fmt.Fprintf(w, "total %.1fs; results in %s and %s\n", r.TotalSeconds, filepath.Join(out, "result.json"), filepath.Join(out, "report.html"))
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -176,5 +177,61 @@ func TestTextColumnFailsInStepOne(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a run that failed in step 1 created %s (%v)", out, err)
+	}
+}
+
+// TestResultExplainsItself runs a session and reads result.json as a user would: the
+// stages as spans that follow one another, step 8 among them, and report.html beside.
+func TestResultExplainsItself(t *testing.T) {
+	dir := t.TempDir()
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 300, Overlap: 0.8, Missing: 0.01, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stderr strings.Builder
+	if _, err := runEmbedded(ctx, embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days",
+		out: out, settings: p, opts: testKeys(), stderr: &stderr}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	stages, _ := res["stages"].([]any)
+	var names []string
+	prevStart := -1.0
+	for _, s := range stages {
+		st := s.(map[string]any)
+		names = append(names, st["name"].(string))
+		if _, ok := st["steps"]; ok {
+			t.Errorf("stage %v has a field named like its parent", st)
+		}
+		start, end := st["start_seconds"].(float64), st["end_seconds"].(float64)
+		if start < prevStart || end < start || end > res["total_seconds"].(float64)+1e-9 {
+			t.Errorf("stage %v is not a span within the session (total %v)", st, res["total_seconds"])
+		}
+		prevStart = start
+	}
+	if got := strings.Join(names, " "); got != "handshake hashing encryption intersection cohort masking resharing regression" {
+		t.Errorf("stages %s", got)
+	}
+	if res["converged"] != true || res["r2"] == nil || len(res["coefficients"].(map[string]any)) == 0 {
+		t.Errorf("model fields: converged %v, r2 %v, coefficients %v", res["converged"], res["r2"], res["coefficients"])
+	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !strings.Contains(string(html), "Secure lasso") {
+		t.Fatalf("report.html: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "Secure lasso") || !strings.Contains(stderr.String(), "total") {
+		t.Errorf("no summary table on standard error:\n%s", stderr.String())
 	}
 }

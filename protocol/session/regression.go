@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"time"
 
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
@@ -18,11 +19,13 @@ type Regression struct {
 	s      *Session
 	eng    *mpc.Engine
 	solver *lasso.Solver
+	start  time.Time
 }
 
 // Regression hands the joined table's shares over to step 8: the session forgets them,
 // the solver keeps what it needs. It may be called once, after the last stage.
 func (s *Session) Regression(ctx context.Context) (*Regression, error) {
+	start := time.Now()
 	sh := s.TakeShares()
 	if sh == nil {
 		return nil, errors.New("session: step 8 needs the shares of step 7, and they are gone or not made")
@@ -39,7 +42,10 @@ func (s *Session) Regression(ctx context.Context) (*Regression, error) {
 		sh.Wipe()
 		return nil, err
 	}
-	return &Regression{s: s, eng: eng, solver: solver}, nil
+	s.mu.Lock()
+	s.stage = "regression"
+	s.mu.Unlock()
+	return &Regression{s: s, eng: eng, solver: solver, start: start}, nil
 }
 
 // lassoData turns step 7's shares into step 8's input: the outcome column and every
@@ -75,9 +81,12 @@ func (g *Regression) Step(ctx context.Context) (done bool, err error) {
 	return done || g.solver.Iteration() >= g.MaxIter(), err
 }
 
-// Finish opens the model and writes what step 8 opened to the disclosure log.
+// Finish opens the model, writes what step 8 opened to the disclosure log, and adds
+// step 8 to the session's stage reports.
 func (g *Regression) Finish(ctx context.Context) (lasso.Result, error) {
 	res, err := g.solver.Finish(ctx)
+	g.s.addReport(StageReport{Name: "regression", Steps: "8", Start: g.start, End: time.Now(),
+		BytesSent: g.eng.BytesSent(), Rounds: g.eng.Rounds()})
 	if err != nil {
 		return res, err
 	}

@@ -41,17 +41,17 @@ type Session struct {
 	report []StageReport
 }
 
-// StageReport is what one stage cost this party, with its span in the session.
+// StageReport is what one stage cost this party, with its span in wall-clock time.
 type StageReport struct {
-	Name      string        `json:"name"`
-	Steps     string        `json:"steps"`
-	Start     time.Duration `json:"-"` // since the session started
-	End       time.Duration `json:"-"`
-	BytesSent int64         `json:"bytes_sent"`
+	Name       string
+	Steps      string
+	Start, End time.Time
+	BytesSent  int64
+	Rounds     int // communication rounds, where the stage counts them (step 8)
 }
 
 // Seconds returns the stage's wall time.
-func (r StageReport) Seconds() float64 { return (r.End - r.Start).Seconds() }
+func (r StageReport) Seconds() float64 { return r.End.Sub(r.Start).Seconds() }
 
 // Stage is one named part of a party's work, run in order.
 type Stage struct {
@@ -63,6 +63,7 @@ type Stage struct {
 // Outcome is one party's view of a finished session.
 type Outcome struct {
 	Role             protocol.Role
+	Started          time.Time // when the session began at this party
 	Schema           join.Schema
 	IntersectionSize int
 	Stages           []StageReport
@@ -124,9 +125,9 @@ func (s *Session) RunStage(ctx context.Context, st Stage) error {
 	s.stage = st.Name
 	s.mu.Unlock()
 	before := s.party.Status().BytesSent
-	start := time.Since(s.start)
+	start := time.Now()
 	err := st.run(ctx)
-	s.addReport(StageReport{Name: st.Name, Steps: st.Steps, Start: start, End: time.Since(s.start),
+	s.addReport(StageReport{Name: st.Name, Steps: st.Steps, Start: start, End: time.Now(),
 		BytesSent: s.party.Status().BytesSent - before})
 	if st.Name == "handshake" && err == nil {
 		s.party.UseSchema(s.schema)
@@ -175,10 +176,11 @@ func (s *Session) Status() Status {
 	return st
 }
 
-// Outcome returns what this party knows once the stages are done; Model is left for
-// the caller to fill in after step 8.
+// Outcome returns what this party knows so far, with the stages run so far (step 8
+// among them once Regression's Finish is done); Model is left for the caller to fill
+// in after step 8.
 func (s *Session) Outcome() *Outcome {
-	return &Outcome{Role: s.role, Schema: s.schema, IntersectionSize: s.party.IntersectionSize(), Stages: s.Report()}
+	return &Outcome{Role: s.role, Started: s.start, Schema: s.schema, IntersectionSize: s.party.IntersectionSize(), Stages: s.Report()}
 }
 
 // JoinOnly reports whether the session ends after step 7 (WithJoinOnly).
