@@ -65,7 +65,7 @@ func (n *Node) await(l *link) {
 				"gives_up_in", (n.opts.peerTimeout - n.since()).Round(time.Second), "reason", why)
 		case <-giveUp.C:
 			if done, ok := l.giveUp(n.opts.peerTimeout); ok {
-				log.Errorw("gave up on peer", "peer", l.role, "id", n.ids[l.role], "err", l.cause())
+				log.Debugw("gave up on peer", "peer", l.role, "id", n.ids[l.role], "err", l.cause())
 				n.abortOthers(l) // before Transport returns and its caller closes the node
 				done()
 			}

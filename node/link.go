@@ -247,7 +247,7 @@ func (l *link) end(err error, blame bool) {
 		beats.Reset()
 	}
 	if lost {
-		log.Warnw("link lost", "peer", l.role, "id", l.n.ids[l.role], "err", err)
+		log.Infow("link lost", "peer", l.role, "id", l.n.ids[l.role], "err", err)
 		l.n.lose(err)
 	}
 }

@@ -230,20 +230,24 @@ func TestNodeConfigKeyErrors(t *testing.T) {
 
 func TestIDCommand(t *testing.T) {
 	dir := testSite(t, protocol.ControllerB, "--listen", "/ip4/127.0.0.1/tcp/4102", "--listen", "/ip4/127.0.0.1/udp/4102/quic-v1")
-	var out strings.Builder
-	if err := runID(context.Background(), []string{"--config", filepath.Join(dir, configFileName)}, &out); err != nil {
-		t.Fatal(err)
-	}
 	key, err := node.LoadKey(filepath.Join(dir, keyFileName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	id, _ := peer.IDFromPrivateKey(key)
-	want := []string{
-		"/ip4/127.0.0.1/tcp/4102/p2p/" + id.String(),
-		"/ip4/127.0.0.1/udp/4102/quic-v1/p2p/" + id.String(),
-	}
-	if got := strings.Fields(out.String()); !slices.Equal(got, want) {
-		t.Fatalf("triad id printed %q, want %q", got, want)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "/ip4/127.0.0.1/tcp/4102/p2p/" + id.String()},
+		{[]string{"--transport", "quic"}, "/ip4/127.0.0.1/udp/4102/quic-v1/p2p/" + id.String()},
+	} {
+		var out strings.Builder
+		if err := runID(context.Background(), append([]string{"--config", filepath.Join(dir, configFileName)}, c.args...), &out); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.String(); got != c.want+"\n" {
+			t.Fatalf("triad id %v printed %q, want %q", c.args, got, c.want)
+		}
 	}
 }

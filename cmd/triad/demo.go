@@ -23,7 +23,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	p := session.Default()
 	p.Model.Alpha = 0.05
 	settingFlags(fs, &p)
+	setLogs := logFlags(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := setLogs(); err != nil {
 		return err
 	}
 	if err := checkSettings(fs, p); err != nil {

@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"flag"
+	"os"
+
+	logging "github.com/ipfs/go-log/v2"
 
 	"github.com/triad-mpc/triad/protocol/session"
 )
@@ -40,4 +43,39 @@ func checkSettings(fs *flag.FlagSet, s session.Settings) error {
 		}
 	}
 	return err
+}
+
+// logFlags registers --log-level and --log-format; apply, called after parsing, sets
+// up go-log accordingly. Without --log-level, GOLOG_LOG_LEVEL decides, and without
+// that only errors are logged, and warnings about links to peers (a peer that cannot
+// be reached or is lost), which an operator must see.
+func logFlags(fs *flag.FlagSet) (apply func() error) {
+	level := fs.String("log-level", "", "log level: debug, info, warn or error (default: $GOLOG_LOG_LEVEL, else warnings about links and errors)")
+	format := fs.String("log-format", "text", "log format: text or json")
+	return func() error {
+		cfg := logging.GetConfig()
+		switch *format {
+		case "text":
+			cfg.Format = logging.PlaintextOutput
+		case "json":
+			cfg.Format = logging.JSONOutput
+		default:
+			return usagef(fs, "--log-format %q: want text or json", *format)
+		}
+		switch {
+		case *level != "":
+			l, err := logging.Parse(*level)
+			if err != nil {
+				return usagef(fs, "--log-level %q: want debug, info, warn or error", *level)
+			}
+			cfg.Level = l
+			logging.SetupLogging(cfg)
+		default:
+			logging.SetupLogging(cfg)
+			if os.Getenv("GOLOG_LOG_LEVEL") == "" {
+				logging.SetLogLevel("triad/node", "warn")
+			}
+		}
+		return nil
+	}
 }

@@ -38,6 +38,7 @@ func runInit(_ context.Context, args []string, stdout io.Writer) error {
 	var listen listFlag
 	flags.Var(&listen, "listen", "multiaddr to listen on; repeat for several (default: TCP and QUIC on port 4001, 4002 or 4003 by role)")
 	force := flags.Bool("force", false, "replace an existing node.key and triad.toml (the site gets a new peer ID)")
+	transport := flags.String("transport", "tcp", "which of the listen addresses to give the other sites: tcp or quic")
 	if err := parseFlags(flags, args, stdout); err != nil {
 		return err
 	}
@@ -60,6 +61,9 @@ func runInit(_ context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("init: --listen %q: a listen address must not name a peer ID", s)
 		}
 	}
+	if *transport != "tcp" && *transport != "quic" {
+		return usagef(flags, "init: --transport %q: want tcp or quic", *transport)
+	}
 	id, err := initSite(*dir, role, listen, *force)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
@@ -69,11 +73,35 @@ func runInit(_ context.Context, args []string, stdout io.Writer) error {
 	if role != protocol.ThirdParty {
 		fmt.Fprintf(stdout, "fill in the [data] table of %s with this site's CSV file and columns\n", configFileName)
 	}
-	fmt.Fprintln(stdout, "give the two other sites one of these lines for their [peers] table:")
-	for _, a := range advertised(listen, id) {
-		fmt.Fprintf(stdout, "%s = %s\n", role, tomlString(a))
+	a, ok := dialAddress(listen, id, *transport)
+	if !ok {
+		fmt.Fprintf(stdout, "this site listens on no %s address, so the other sites cannot dial it; they list it as\n", *transport)
+	} else {
+		fmt.Fprintf(stdout, "give the two other sites this line for the [peers] table of their triad.toml\n"+
+			"(replace the IP address if they reach this machine at another one):\n")
 	}
+	fmt.Fprintf(stdout, "%s = %s\n", role, tomlString(a))
 	return nil
+}
+
+// dialAddress returns the one address the other sites should dial: the first of the
+// advertised addresses over transport ("tcp" or "quic"). A site with none is still
+// known by its peer ID alone, and ok is false.
+func dialAddress(listen []string, id peer.ID, transport string) (addr string, ok bool) {
+	proto := ma.P_TCP
+	if transport == "quic" {
+		proto = ma.P_QUIC_V1
+	}
+	for _, s := range advertised(listen, id) {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			continue
+		}
+		if _, err := a.ValueForProtocol(proto); err == nil {
+			return s, true
+		}
+	}
+	return "/p2p/" + id.String(), false
 }
 
 // defaultListen is TCP and QUIC on all IPv4 interfaces, on a port that depends on the
@@ -200,6 +228,7 @@ func advertised(listen []string, id peer.ID) []string {
 func runID(_ context.Context, args []string, stdout io.Writer) error {
 	flags := cmdFlags("id")
 	path := flags.String("config", "", "the site's configuration file")
+	transport := flags.String("transport", "tcp", "which of the listen addresses to print: tcp or quic")
 	if err := parseFlags(flags, args, stdout); err != nil {
 		return err
 	}
@@ -221,17 +250,12 @@ func runID(_ context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return c.errorAt("key_file", "%v", err)
 	}
-	addrs := advertised(c.Listen, id)
-	if len(addrs) == 0 {
-		// A site that only dials is still known by its peer ID.
-		addrs = []string{"/p2p/" + id.String()}
+	if *transport != "tcp" && *transport != "quic" {
+		return usagef(flags, "id: --transport %q: want tcp or quic", *transport)
 	}
-	for _, a := range addrs {
-		if _, err := fmt.Fprintln(stdout, a); err != nil {
-			return err
-		}
-	}
-	return nil
+	a, _ := dialAddress(c.Listen, id, *transport)
+	_, err = fmt.Fprintln(stdout, a)
+	return err
 }
 
 // siteTemplate is the configuration triad init writes: every key with a one-line

@@ -38,7 +38,7 @@ func commands() map[string]command {
 		"version": {"", "print the version", runVersion},
 		"bench":   {"{paillier|join|lasso} [flags]", "measure primitives and protocol stages", runBench},
 		"init":    {"--role ROLE --dir DIR [flags]", "create a site's identity key and configuration template", runInit},
-		"id":      {"--config FILE", "print this site's address for the other sites' [peers] tables", runID},
+		"id":      {"--config FILE", "print the address the other sites put in their [peers] tables", runID},
 		"node":    {"--config FILE [flags]", "run this site's side of one session, as its configuration file says, then exit", runNode},
 		"run":     {"--controller-a A.csv --controller-b B.csv --id COLUMN --outcome COLUMN [flags]", "run all three parties of one session in this process on two CSV files", runRun},
 		"demo":    {"[flags]", "run a whole session on built-in synthetic heart-failure data", runDemo},

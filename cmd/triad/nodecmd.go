@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 
-	logging "github.com/ipfs/go-log/v2"
-
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/actors/console"
 	"github.com/triad-mpc/triad/cmd/internal/progress"
@@ -24,15 +22,15 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	path := fs.String("config", "", "the site's configuration file (triad init writes one)")
 	joinOnly := fs.Bool("join-only", false, "stop after step 7 (for benchmarks of the join)")
 	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
+	setLogs := logFlags(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *path == "" {
 		return usagef(fs, "node: --config is required")
 	}
-	if os.Getenv("GOLOG_LOG_LEVEL") == "" {
-		// A peer that cannot be reached, or is lost, is reported at warning level.
-		logging.SetLogLevel("triad/node", "warn")
+	if err := setLogs(); err != nil {
+		return err
 	}
 	cfg, err := loadSiteConfig(*path)
 	if err != nil {

@@ -28,7 +28,11 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
 	p := session.Default()
 	settingFlags(fs, &p)
+	setLogs := logFlags(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := setLogs(); err != nil {
 		return err
 	}
 	if *a == "" || *b == "" || *id == "" || *outcome == "" {
