@@ -51,10 +51,11 @@ func checkSettings(fs *flag.FlagSet, s session.Settings) error {
 // be reached or is lost), which an operator must see.
 func logFlags(fs *flag.FlagSet) (apply func() error) {
 	level := fs.String("log-level", "", "log level: debug, info, warn or error (default: $GOLOG_LOG_LEVEL, else warnings about links and errors)")
-	format := fs.String("log-format", "text", "log format: text or json")
+	format := fs.String("log-format", "", "log format: text or json (default: $GOLOG_LOG_FMT, else text)")
 	return func() error {
 		cfg := logging.GetConfig()
 		switch *format {
+		case "":
 		case "text":
 			cfg.Format = logging.PlaintextOutput
 		case "json":
