@@ -181,11 +181,8 @@ func (p *Party) Wipe() {
 	p.match = [2][][]*paillier.Ciphertext{}
 	clear(p.tags)
 	p.tags = nil
-	if t := p.table; t != nil {
-		for _, row := range t.Rows {
-			clear(row)
-		}
-		t.Rows, t.IDs = nil, nil
+	if p.table != nil {
+		p.table.Wipe()
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 // call is a unit an actor can own.
 type Regression struct {
 	s      *Session
+	shares *join.Shares // step 7's, until the statistics are computed
 	eng    *mpc.Engine
 	solver *lasso.Solver
 	start  time.Time
@@ -45,7 +46,7 @@ func (s *Session) Regression(ctx context.Context) (*Regression, error) {
 	s.mu.Lock()
 	s.stage = "regression"
 	s.mu.Unlock()
-	return &Regression{s: s, eng: eng, solver: solver, start: start}, nil
+	return &Regression{s: s, shares: sh, eng: eng, solver: solver, start: start}, nil
 }
 
 // lassoData turns step 7's shares into step 8's input: the outcome column and every
@@ -72,8 +73,16 @@ func (g *Regression) Rounds() int { return g.eng.Rounds() }
 // BytesSent returns the bytes this party has sent in step 8 so far.
 func (g *Regression) BytesSent() int64 { return g.eng.BytesSent() }
 
-// Prepare computes the sufficient statistics and standardises the problem.
-func (g *Regression) Prepare(ctx context.Context) error { return g.solver.Prepare(ctx) }
+// Prepare computes the sufficient statistics and standardises the problem. The joined
+// table's shares are wiped afterwards, whatever the outcome: the solver needs only
+// the statistics.
+func (g *Regression) Prepare(ctx context.Context) error {
+	defer func() {
+		g.shares.Wipe()
+		g.shares = nil
+	}()
+	return g.solver.Prepare(ctx)
+}
 
 // Step runs one solver iteration; done reports convergence or the iteration limit.
 func (g *Regression) Step(ctx context.Context) (done bool, err error) {

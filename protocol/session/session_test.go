@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -215,8 +216,17 @@ func runOne(ctx context.Context, t protocol.Transport, s Settings, table *join.T
 	if err != nil {
 		return nil, err
 	}
+	cols := slices.Clone(g.shares.Cols)
 	if err := g.Prepare(ctx); err != nil {
 		return nil, err
+	}
+	// The joined table's shares are gone once the statistics are made.
+	for _, c := range cols {
+		for i := range c {
+			if !c[i].IsZero() {
+				return nil, fmt.Errorf("a share of the joined table survived step 8's statistics")
+			}
+		}
 	}
 	for {
 		done, err := g.Step(ctx)
