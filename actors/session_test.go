@@ -16,6 +16,7 @@ import (
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
 	"github.com/triad-mpc/triad/protocol/lasso"
+	"github.com/triad-mpc/triad/protocol/memnet"
 	"github.com/triad-mpc/triad/protocol/session"
 	"github.com/triad-mpc/triad/protocol/wire"
 )
@@ -52,7 +53,7 @@ func TestSessionActors(t *testing.T) {
 	}
 	b0, coef, r2 := lasso.Reference(X, y, p.Model.Alpha)
 
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -172,7 +173,7 @@ func TestFailureInEachStageAborts(t *testing.T) {
 		for _, watched := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/registry=%v", c.stage, watched), func(t *testing.T) {
 				f := newTwoTables(t, 80, 20) // a session consumes its tables
-				net := protocol.NewMemNetwork()
+				net := memnet.New()
 				defer net.Close()
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()
@@ -221,7 +222,7 @@ func TestSettingsMismatchIsReported(t *testing.T) {
 	f := newTwoTables(t, 30, 5)
 	q := f.settings
 	q.Model.Alpha = 0.5
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -258,7 +259,7 @@ func TestInvalidSettingsFailBeforeAnyActor(t *testing.T) {
 	f := newTwoTables(t, 30, 5)
 	s := f.settings
 	s.Model.Tol = math.NaN()
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	reg := NewRegistry()
 	_, err := Run(context.Background(), Config{Transport: net.Transport(protocol.ControllerA), Settings: s,

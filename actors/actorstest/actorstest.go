@@ -18,6 +18,7 @@ import (
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/memnet"
 	"github.com/triad-mpc/triad/protocol/session"
 )
 
@@ -110,7 +111,7 @@ func Start(ctx context.Context, opt Options) (*Session, error) {
 	}
 	s.Tables = map[protocol.Role]*join.Table{protocol.ControllerA: a, protocol.ControllerB: b}
 
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	for _, r := range protocol.Roles() {
 		s.Regs[r] = actors.NewRegistry()
 		s.Logs[r] = protocol.NewDisclosure(r, nil)

@@ -16,6 +16,7 @@ import (
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/lasso"
 	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
+	"github.com/triad-mpc/triad/protocol/memnet"
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
@@ -50,7 +51,7 @@ func benchLasso(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	net := protocol.NewMemNetwork(protocol.WithLatency(time.Duration(*latency * float64(time.Millisecond))))
+	net := memnet.New(memnet.WithLatency(time.Duration(*latency * float64(time.Millisecond))))
 	defer net.Close()
 	start := time.Now()
 	res, err := mpc.RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *mpc.Engine, r protocol.Role) (lasso.Result, error) {

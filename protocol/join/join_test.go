@@ -19,6 +19,7 @@ import (
 	"github.com/triad-mpc/triad/crypto/keyedhash"
 	"github.com/triad-mpc/triad/crypto/shamir"
 	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/memnet"
 )
 
 // testParams uses 1024-bit keys so the suite stays quick; the protocol is the same.
@@ -190,7 +191,7 @@ func TestJoinInMemory(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, c.nA, c.nB, c.common)
-			net := protocol.NewMemNetwork()
+			net := memnet.New()
 			defer net.Close()
 			s, logs := runParties(t, net.Transport, f)
 			checkJoin(t, s, f)
@@ -218,7 +219,7 @@ func TestJoinManyBatches(t *testing.T) {
 	f := newFixture(t, 23, 19, 11)
 	var mu sync.Mutex
 	msgs := map[[2]protocol.Role]int{}
-	net := protocol.NewMemNetwork(protocol.WithTap(func(from, to protocol.Role, msg []byte) {
+	net := memnet.New(memnet.WithTap(func(from, to protocol.Role, msg []byte) {
 		mu.Lock()
 		msgs[[2]protocol.Role{from, to}]++
 		mu.Unlock()
@@ -252,7 +253,7 @@ func TestThirdPartySeesNoData(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var received bytes.Buffer
-	net := protocol.NewMemNetwork(protocol.WithTap(func(from, to protocol.Role, msg []byte) {
+	net := memnet.New(memnet.WithTap(func(from, to protocol.Role, msg []byte) {
 		if to == protocol.ThirdParty {
 			mu.Lock()
 			received.Write(msg)
@@ -350,7 +351,7 @@ func runEach(t *testing.T, f fixture) [3]error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	p := testParams()
 	var errs [3]error
@@ -409,7 +410,7 @@ func TestHashWipesIdentifiers(t *testing.T) {
 	}
 	f := newFixture(t, 20, 20, 10)
 	a, b := slices.Clone(f.a.IDs), slices.Clone(f.b.IDs)
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	runParties(t, net.Transport, f)
 	net.Close()
 	zero(t, "controller-a", a)
@@ -421,7 +422,7 @@ func TestHashWipesIdentifiers(t *testing.T) {
 	// Controller B stops once it has A's commitment: A fails in step 2.
 	f = newFixture(t, 20, 20, 10)
 	a = slices.Clone(f.a.IDs)
-	net = protocol.NewMemNetwork()
+	net = memnet.New()
 	defer net.Close()
 	party, err := NewController(net.Transport(protocol.ControllerA), f.a, testParams(), protocol.NewDisclosure(protocol.ControllerA, nil))
 	if err != nil {
@@ -462,7 +463,7 @@ func (r *recording) Recv(ctx context.Context, from protocol.Role) ([]byte, error
 // that brought the commitment is left as it came.
 func TestKeyOpeningFrameIsWiped(t *testing.T) {
 	f := newFixture(t, 5, 5, 2)
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	var tr [2]*recording
 	var errs [2]error

@@ -11,6 +11,7 @@ import (
 
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
+	"github.com/triad-mpc/triad/protocol/memnet"
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
@@ -31,7 +32,7 @@ func fit3(t testing.TB, data [3]Data, opts Options) [3]Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	res, err := mpc.RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *mpc.Engine, r protocol.Role) (Result, error) {
 		return Fit(ctx, e, data[r], opts)

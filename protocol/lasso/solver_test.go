@@ -12,6 +12,7 @@ import (
 	"github.com/triad-mpc/triad/crypto/shamir"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
+	"github.com/triad-mpc/triad/protocol/memnet"
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
@@ -20,7 +21,7 @@ func run3[T any](t *testing.T, f func(ctx context.Context, e *mpc.Engine, party 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	out, err := mpc.RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *mpc.Engine, r protocol.Role) (T, error) {
 		return f(ctx, e, int(r))

@@ -9,13 +9,14 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/memnet"
 )
 
 // bench3 runs setup once and then body b.N times for the three parties, timing the
 // body only.
 func bench3(b *testing.B, setup func(party int) fr.Vector, body func(ctx context.Context, e *Engine, x fr.Vector) error) {
 	ctx := context.Background()
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	var engines [3]*Engine
 	var inputs [3]fr.Vector

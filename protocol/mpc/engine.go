@@ -75,6 +75,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/memnet"
 )
 
 // Kappa is the statistical security parameter: a masked value is hidden up to a
@@ -352,7 +353,7 @@ func decode(out fr.Vector, b []byte) error {
 
 // RunLocal runs f with an engine for each of the three parties over net, all in this
 // process, as tests and benchmarks do; see protocol.RunParties for how failures end it.
-func RunLocal[T any](ctx context.Context, net *protocol.MemNetwork, random io.Reader, f func(ctx context.Context, e *Engine, r protocol.Role) (T, error)) ([3]T, error) {
+func RunLocal[T any](ctx context.Context, net *memnet.Network, random io.Reader, f func(ctx context.Context, e *Engine, r protocol.Role) (T, error)) ([3]T, error) {
 	return protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (T, error) {
 		e, err := New(ctx, net.Transport(r), random)
 		if err != nil {

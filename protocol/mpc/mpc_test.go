@@ -13,15 +13,16 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/triad-mpc/triad/crypto/shamir"
 	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/memnet"
 )
 
 // run3 runs f for the three parties over an in-memory network and returns their
 // results in party order.
-func run3[T any](t *testing.T, f func(ctx context.Context, e *Engine, party int) (T, error), opts ...protocol.MemOption) [3]T {
+func run3[T any](t *testing.T, f func(ctx context.Context, e *Engine, party int) (T, error), opts ...memnet.Option) [3]T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	net := protocol.NewMemNetwork(opts...)
+	net := memnet.New(opts...)
 	defer net.Close()
 	out, err := RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *Engine, r protocol.Role) (T, error) {
 		return f(ctx, e, int(r))
@@ -467,7 +468,7 @@ func TestWireCarriesNoSecrets(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var leaks, elements int
-	tap := protocol.WithTap(func(from, to protocol.Role, msg []byte) {
+	tap := memnet.WithTap(func(from, to protocol.Role, msg []byte) {
 		mu.Lock()
 		defer mu.Unlock()
 		for i := 0; i+fr.Bytes <= len(msg); i += fr.Bytes {
@@ -526,7 +527,7 @@ func TestLargeBatchIsSplit(t *testing.T) {
 
 func TestClosedNetwork(t *testing.T) {
 	// Two of the three parties start; closing the network must end their wait.
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	errs := make(chan error, 2)
 	for _, r := range []protocol.Role{protocol.ControllerA, protocol.ControllerB} {
 		go func() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/memnet"
 	"github.com/triad-mpc/triad/protocol/wire"
 )
 
@@ -248,7 +249,7 @@ func runOne(ctx context.Context, t protocol.Transport, s Settings, table *join.T
 
 func TestSessionDisclosesWhatThePolicyAllows(t *testing.T) {
 	s := testSettings()
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	outs, logs, errs := runAll(t, s, tables(t, s, 60, 10), net.Transport)
 	for r, err := range errs {
@@ -305,7 +306,7 @@ func TestMinimumCohort(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := testSettings()
 			s.Model.MinRows = c.minRows
-			net := protocol.NewMemNetwork()
+			net := memnet.New()
 			defer net.Close()
 			_, logs, errs := runAll(t, s, tables(t, s, c.rows+5, 5), net.Transport)
 			for _, r := range protocol.Roles() {
@@ -372,7 +373,7 @@ func TestMalformedMessages(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := testSettings()
-			net := protocol.NewMemNetwork()
+			net := memnet.New()
 			defer net.Close()
 			tr := func(r protocol.Role) protocol.Transport {
 				if r == c.from {
