@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/triad-mpc/triad/cmd/internal/outputs"
+	"github.com/triad-mpc/triad/cmd/internal/synth"
 	"github.com/triad-mpc/triad/protocol"
 )
 
@@ -40,7 +42,7 @@ type benchStage struct {
 	BytesSent     map[string]int64 `json:"bytes_sent"`
 }
 
-func mergeBenchStage(stages []benchStage, s stageResult) []benchStage {
+func mergeBenchStage(stages []benchStage, s outputs.Stage) []benchStage {
 	secs := s.EndSeconds - s.StartSeconds
 	for i := range stages {
 		if stages[i].Name == s.Name {
@@ -82,7 +84,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: *rows, Overlap: *overlap, Minimal: true, ExtraA: *fa, ExtraB: *fb, Seed: 7})
+	fileA, fileB, err := synth.Write(dir, synth.Spec{Rows: *rows, Overlap: *overlap, Minimal: true, ExtraA: *fa, ExtraB: *fb, Seed: 7})
 	if err != nil {
 		return err
 	}
@@ -125,7 +127,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 		if ru, ok := cmds[r].ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rep.PeakRSSBytes[r.String()] = ru.Maxrss * 1024
 		}
-		var res result
+		var res outputs.Result
 		b, err := os.ReadFile(filepath.Join(filepath.Dir(cfgs[r]), "out", "result.json"))
 		if err != nil {
 			return err

@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 
+	"github.com/triad-mpc/triad/cmd/internal/outputs"
+	"github.com/triad-mpc/triad/cmd/internal/synth"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/lasso"
 	"github.com/triad-mpc/triad/protocol/session"
@@ -39,7 +41,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return err
 	}
-	fileA, fileB, err := writeSynth(*out, synthSpec{Rows: *rows, Overlap: *overlap, Missing: 0.01, Seed: *seed})
+	fileA, fileB, err := synth.Write(*out, synth.Spec{Rows: *rows, Overlap: *overlap, Missing: 0.01, Seed: *seed})
 	if err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
@@ -53,7 +55,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := printSummary(stdout, res, *out); err != nil {
+	if err := outputs.PrintSummary(stdout, res, *out); err != nil {
 		return err
 	}
 	// The demo holds both files, so it can show the plaintext fit that no real site could.

@@ -12,6 +12,7 @@ import (
 
 	logging "github.com/ipfs/go-log/v2"
 
+	"github.com/triad-mpc/triad/cmd/internal/synth"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/session"
 )
@@ -26,7 +27,7 @@ func TestLogsHoldNoData(t *testing.T) {
 	logging.SetupLogging(logging.Config{Format: logging.JSONOutput, Level: logging.LevelDebug, File: logPath})
 	defer logging.SetupLogging(saved)
 
-	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 400, Overlap: 0.6, Missing: 0.02, Seed: 3})
+	fileA, fileB, err := synth.Write(dir, synth.Spec{Rows: 400, Overlap: 0.6, Missing: 0.02, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

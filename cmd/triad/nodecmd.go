@@ -8,6 +8,7 @@ import (
 
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/actors/console"
+	"github.com/triad-mpc/triad/cmd/internal/outputs"
 	"github.com/triad-mpc/triad/cmd/internal/progress"
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
@@ -56,13 +57,13 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		tables[role] = table
-		printTable(stdout, role, table)
+		outputs.PrintTable(stdout, role, table)
 	}
 	ncfg, err := cfg.nodeConfig()
 	if err != nil {
 		return err
 	}
-	if err := prepareOut(cfg.OutDir); err != nil {
+	if err := outputs.PrepareDir(cfg.OutDir); err != nil {
 		return err
 	}
 	n, err := node.New(ctx, ncfg)
@@ -87,26 +88,26 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logFile, err := openDisclosure(cfg.OutDir, role)
+	logFile, err := outputs.OpenDisclosure(cfg.OutDir, role)
 	if err != nil {
 		return err
 	}
 	stopProgress := showProgress(os.Stderr, reg)
 	out, err := actors.Run(ctx, actors.Config{
-		Transport: t, Settings: settings, Options: opts, Table: table, Disclosure: logFile.log,
+		Transport: t, Settings: settings, Options: opts, Table: table, Disclosure: logFile.Log,
 		Peers: peerStats(n), Lost: n.Lost(),
 	}, reg)
 	stopProgress()
-	if cerr := logFile.close(); err == nil {
+	if cerr := logFile.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return failedIn(err, cfg.OutDir)
+		return outputs.Failed(err, cfg.OutDir)
 	}
-	res := buildResult([]*session.Outcome{out}, tables, settings)
-	if err := writeOutputs(cfg.OutDir, res, []*disclosureFile{logFile}); err != nil {
+	res := outputs.Build([]*session.Outcome{out}, tables, settings)
+	if err := outputs.Write(cfg.OutDir, res, []*outputs.DisclosureLog{logFile}); err != nil {
 		return err
 	}
 	progress.WriteSummary(os.Stderr, progress.SummaryRows(reg.State()))
-	return printSummary(stdout, res, cfg.OutDir)
+	return outputs.PrintSummary(stdout, res, cfg.OutDir)
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triad-mpc/triad/cmd/internal/outputs"
+	"github.com/triad-mpc/triad/cmd/internal/synth"
 	"github.com/triad-mpc/triad/protocol"
 )
 
@@ -30,7 +32,7 @@ func port(t *testing.T) int {
 // console on one of them, and checks that the three results agree.
 func TestNodeCommand(t *testing.T) {
 	dir := t.TempDir()
-	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 200, Overlap: 0.9, Seed: 7})
+	fileA, fileB, err := synth.Write(dir, synth.Spec{Rows: 200, Overlap: 0.9, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func TestNodeCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res result
+		var res outputs.Result
 		if err := json.Unmarshal(b, &res); err != nil {
 			t.Fatal(err)
 		}

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/actors/console"
+	"github.com/triad-mpc/triad/cmd/internal/outputs"
 	"github.com/triad-mpc/triad/cmd/internal/progress"
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
@@ -50,7 +50,7 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printSummary(stdout, res, *out)
+	return outputs.PrintSummary(stdout, res, *out)
 }
 
 // embedded is a whole session with all three parties in this process, on loopback libp2p.
@@ -68,7 +68,7 @@ type embedded struct {
 
 // runEmbedded reads both files, starts three libp2p hosts on loopback with fresh keys,
 // runs the protocol and writes result.json and the three disclosure logs into out.
-func runEmbedded(ctx context.Context, e embedded) (*result, error) {
+func runEmbedded(ctx context.Context, e embedded) (*outputs.Result, error) {
 	if err := e.settings.Validate(e.opts...); err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := prepareOut(e.out); err != nil {
+	if err := outputs.PrepareDir(e.out); err != nil {
 		return nil, err
 	}
 	nodes, err := node.Loopback(ctx)
@@ -88,9 +88,9 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 			n.Close()
 		}
 	}()
-	logs := make([]*disclosureFile, 3)
+	logs := make([]*outputs.DisclosureLog, 3)
 	for _, r := range protocol.Roles() {
-		if logs[r], err = openDisclosure(e.out, r); err != nil {
+		if logs[r], err = outputs.OpenDisclosure(e.out, r); err != nil {
 			return nil, err
 		}
 	}
@@ -116,21 +116,21 @@ func runEmbedded(ctx context.Context, e embedded) (*result, error) {
 			return nil, err
 		}
 		return actors.Run(ctx, actors.Config{
-			Transport: t, Settings: e.settings, Options: e.opts, Table: tables[r], Disclosure: logs[r].log,
+			Transport: t, Settings: e.settings, Options: e.opts, Table: tables[r], Disclosure: logs[r].Log,
 			Peers: peerStats(nodes[r]), Lost: nodes[r].Lost(),
 		}, regs[r])
 	})
 	stopProgress()
 	for _, l := range logs {
-		if cerr := l.close(); err == nil {
+		if cerr := l.Close(); err == nil {
 			err = cerr
 		}
 	}
 	if err != nil {
-		return nil, failedIn(err, e.out)
+		return nil, outputs.Failed(err, e.out)
 	}
-	res := buildResult(outs[:], tables, e.settings)
-	if err := writeOutputs(e.out, res, logs); err != nil {
+	res := outputs.Build(outs[:], tables, e.settings)
+	if err := outputs.Write(e.out, res, logs); err != nil {
 		return nil, err
 	}
 	if e.stderr != nil {
@@ -171,19 +171,11 @@ func readControllers(e embedded) (map[protocol.Role]*join.Table, error) {
 			return nil, err
 		}
 		if e.stdout != nil {
-			printTable(e.stdout, r, t)
+			outputs.PrintTable(e.stdout, r, t)
 		}
 		tables[r] = t
 	}
 	return tables, nil
-}
-
-// printTable says what step 1 made of a controller's file.
-func printTable(w io.Writer, r protocol.Role, t *join.Table) {
-	fmt.Fprintf(w, "%s: %s: %d rows read, %d kept, %d dropped (%s)\n", r, t.Source, t.Read, len(t.Rows), t.Dropped(), t.Dialect)
-	for _, d := range droppedColumns(t) {
-		fmt.Fprintf(w, "  column %q: %d missing, %d not a number\n", d.Column, d.Missing, d.Unparseable)
-	}
 }
 
 // peerStats adapts a node's link statistics for the peer actors.
@@ -202,23 +194,6 @@ func peerStats(n *node.Node) func() map[protocol.Role]actors.PeerStats {
 	}
 }
 
-// disclosureFile is a party's disclosure log on disk, written as the session goes.
-type disclosureFile struct {
-	f   *os.File
-	log *protocol.Disclosure
-}
-
-func openDisclosure(dir string, r protocol.Role) (*disclosureFile, error) {
-	path := filepath.Join(dir, "disclosure-"+r.String()+".jsonl")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	return &disclosureFile{f: f, log: protocol.NewDisclosure(r, f)}, nil
-}
-
-func (d *disclosureFile) close() error { return d.f.Close() }
-
 // showProgress prints progress lines for reg's long steps to w until the returned
 // function is called; with no w it does nothing.
 func showProgress(w io.Writer, reg *actors.Registry) (stop func()) {
@@ -226,39 +201,4 @@ func showProgress(w io.Writer, reg *actors.Registry) (stop func()) {
 		return func() {}
 	}
 	return progress.Start(w, func() []actors.StepState { return reg.State().Steps })
-}
-
-// writeOutputs writes result.json, then report.html, into dir.
-func writeOutputs(dir string, res *result, logs []*disclosureFile) error {
-	if err := writeJSON(filepath.Join(dir, "result.json"), res); err != nil {
-		return err
-	}
-	var ds []*protocol.Disclosure
-	for _, l := range logs {
-		ds = append(ds, l.log)
-	}
-	return writeReport(dir, res, ds)
-}
-
-// printSummary prints the model and where the files are.
-func printSummary(w io.Writer, r *result, out string) error {
-	fmt.Fprintf(w, "intersection: %d rows", r.IntersectionSize)
-	for _, role := range []string{"controller-a", "controller-b"} {
-		if n, ok := r.RowsDropped[role]; ok {
-			fmt.Fprintf(w, "; %s dropped %d rows in step 1", role, n)
-		}
-	}
-	fmt.Fprintln(w)
-	if r.Coefficients != nil {
-		conv := "converged"
-		if !r.Converged {
-			conv = fmt.Sprintf("did NOT converge within max_iter = %d (--max-iter)", r.Settings.MaxIter)
-		}
-		fmt.Fprintf(w, "lasso (alpha %g): %d iterations, %s; R² %.6f (in-sample), intercept %.6g\n", r.Alpha, r.Iterations, conv, r.R2, r.Intercept)
-		for _, f := range r.Features {
-			fmt.Fprintf(w, "  %-24s %14.6g\n", f, r.Coefficients[f])
-		}
-	}
-	fmt.Fprintf(w, "total %.1fs; results in %s and %s\n", r.TotalSeconds, filepath.Join(out, "result.json"), filepath.Join(out, "report.html"))
-	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triad-mpc/triad/cmd/internal/synth"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
 	"github.com/triad-mpc/triad/protocol/session"
@@ -64,7 +65,7 @@ func testKeys() []session.Option { return []session.Option{session.WithTestKeys(
 // where the disclosure logs are, and the exit status is 3.
 func TestFailedSessionLeavesNoResult(t *testing.T) {
 	dir := t.TempDir()
-	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 60, Overlap: 0.5, Seed: 5})
+	fileA, fileB, err := synth.Write(dir, synth.Spec{Rows: 60, Overlap: 0.5, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestFailedSessionLeavesNoResult(t *testing.T) {
 // commas): step 1 detects the dialect and the models are the same.
 func TestDutchExport(t *testing.T) {
 	dir := t.TempDir()
-	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 300, Overlap: 0.8, Seed: 9})
+	fileA, fileB, err := synth.Write(dir, synth.Spec{Rows: 300, Overlap: 0.8, Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestTextColumnFailsInStepOne(t *testing.T) {
 // stages as spans that follow one another, step 8 among them, and report.html beside.
 func TestResultExplainsItself(t *testing.T) {
 	dir := t.TempDir()
-	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 300, Overlap: 0.8, Missing: 0.01, Seed: 4})
+	fileA, fileB, err := synth.Write(dir, synth.Spec{Rows: 300, Overlap: 0.8, Missing: 0.01, Seed: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package main
+// Package synth writes synthetic heart-failure data, a hospital's file and an insurer's,
+// for the demo, the benchmarks and the tests. It is not cryptographic: the seed only
+// makes runs repeatable.
+package synth
 
 import (
 	"encoding/csv"
@@ -10,9 +13,8 @@ import (
 	"strconv"
 )
 
-// synthSpec describes synthetic data for the demo and the benchmarks. It is not
-// cryptographic: the seed only makes runs repeatable.
-type synthSpec struct {
+// Spec describes synthetic data for the demo and the benchmarks.
+type Spec struct {
 	Rows    int     // rows per controller
 	Overlap float64 // share of the hospital's patients that the insurer also has
 	Missing float64 // chance that a value is missing
@@ -57,8 +59,8 @@ func newPatient(r *rand.Rand, i int) patient {
 	return p
 }
 
-// writeSynth writes hospital.csv and insurer.csv into dir and returns their paths.
-func writeSynth(dir string, s synthSpec) (string, string, error) {
+// Write writes hospital.csv and insurer.csv into dir and returns their paths.
+func Write(dir string, s Spec) (string, string, error) {
 	r := rand.New(rand.NewPCG(s.Seed, 0x747269616421))
 	common := int(math.Round(float64(s.Rows) * s.Overlap))
 	people := make([]patient, 2*s.Rows-common)

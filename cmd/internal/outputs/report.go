@@ -1,4 +1,4 @@
-package main
+package outputs
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func stageTitles() map[string]string {
 
 // writeReport writes report.html beside result.json: the model, the session's
 // timeline, what step 1 dropped, the settings and each party's disclosure log.
-func writeReport(dir string, res *result, logs []*protocol.Disclosure) error {
+func writeReport(dir string, res *Result, logs []*protocol.Disclosure) error {
 	r := &report.Report{
 		Generated: time.Now(), Parties: res.Parties, Outcome: res.Outcome, Features: res.Features,
 		Intercept: res.Intercept, R2: res.R2, Alpha: res.Alpha, Iterations: res.Iterations, Converged: res.Converged,
@@ -77,5 +77,5 @@ func writeReport(dir string, res *result, logs []*protocol.Disclosure) error {
 	if err := report.Write(&b, r); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, "report.html"), b.Bytes())
+	return WriteFileAtomic(filepath.Join(dir, "report.html"), b.Bytes())
 }

@@ -1,4 +1,7 @@
-package main
+// Package outputs writes what a session leaves in its output folder: result.json (the
+// Result), report.html and each party's disclosure log, and prints the same for the
+// operator. A folder never holds a stale result beside a new session's logs.
+package outputs
 
 import (
 	"encoding/json"
@@ -13,16 +16,16 @@ import (
 	"github.com/triad-mpc/triad/protocol/session"
 )
 
-// result is the content of result.json; README documents every field.
-type result struct {
+// Result is the content of result.json; README documents every field.
+type Result struct {
 	Parties          []string                      `json:"parties"` // whose view this is: one role, or all three for an embedded run
 	IntersectionSize int                           `json:"intersection_size"`
 	RowsDropped      map[string]int                `json:"rows_dropped"`
 	DroppedByColumn  map[string][]join.ColumnDrops `json:"rows_dropped_by_column"` // columns whose cells made step 1 drop a row
-	Stages           []stageResult                 `json:"stages"`
+	Stages           []Stage                       `json:"stages"`
 	BytesSent        map[string]int64              `json:"bytes_sent"`    // by party, over the whole session
 	TotalSeconds     float64                       `json:"total_seconds"` // wall time of the session
-	Settings         settingsResult                `json:"settings"`
+	Settings         Settings                      `json:"settings"`
 
 	// The model, when step 8 ran.
 	Outcome      string             `json:"outcome"`
@@ -35,9 +38,9 @@ type result struct {
 	R2           float64            `json:"r2"`           // in-sample: on the joined rows the model was fitted on
 }
 
-// stageResult is one stage as a wall-clock span from the session's start (the
+// Stage is one stage as a wall-clock span from the session's start (the
 // earliest of the parties run here) and what each party sent during it.
-type stageResult struct {
+type Stage struct {
 	Name          string           `json:"name"`
 	ProtocolSteps string           `json:"protocol_steps"`
 	StartSeconds  float64          `json:"start_seconds"`
@@ -46,8 +49,8 @@ type stageResult struct {
 	Rounds        int              `json:"rounds,omitempty"` // communication rounds (step 8)
 }
 
-// settingsResult is what the session agreed on.
-type settingsResult struct {
+// Settings is what the session agreed on.
+type Settings struct {
 	PaillierBits int     `json:"paillier_bits"`
 	FracBits     int     `json:"frac_bits"`
 	Kappa        int     `json:"kappa"`
@@ -58,17 +61,17 @@ type settingsResult struct {
 	MinRows      int     `json:"min_rows"`
 }
 
-// buildResult merges the outcomes of the parties this process ran (one for a site, three
+// Build merges the outcomes of the parties this process ran (one for a site, three
 // for an embedded run). tables are the controllers' tables read here, as step 1 left
 // them.
-func buildResult(outs []*session.Outcome, tables map[protocol.Role]*join.Table, p session.Settings) *result {
-	r := &result{RowsDropped: map[string]int{}, DroppedByColumn: map[string][]join.ColumnDrops{},
+func Build(outs []*session.Outcome, tables map[protocol.Role]*join.Table, p session.Settings) *Result {
+	r := &Result{RowsDropped: map[string]int{}, DroppedByColumn: map[string][]join.ColumnDrops{},
 		BytesSent: map[string]int64{}, Alpha: p.Model.Alpha,
-		Settings: settingsResult{PaillierBits: p.Join.PaillierBits, FracBits: p.Join.Fixed.Frac, Kappa: p.Join.Kappa,
+		Settings: Settings{PaillierBits: p.Join.PaillierBits, FracBits: p.Join.Fixed.Frac, Kappa: p.Join.Kappa,
 			CaseFold: p.Join.CaseFold, Alpha: p.Model.Alpha, MaxIter: p.Model.MaxIter, Tol: p.Model.Tol, MinRows: p.Model.MinRows}}
 	for role, t := range tables {
 		r.RowsDropped[role.String()] = t.Dropped()
-		r.DroppedByColumn[role.String()] = droppedColumns(t)
+		r.DroppedByColumn[role.String()] = DroppedColumns(t)
 	}
 	var start time.Time
 	for _, o := range outs {
@@ -107,7 +110,7 @@ func buildResult(outs []*session.Outcome, tables map[protocol.Role]*join.Table, 
 
 // mergeStage adds one party's report of a stage to stages: the span covers every
 // party's, and each party's bytes are kept apart.
-func mergeStage(stages []stageResult, s session.StageReport, role string, start time.Time) []stageResult {
+func mergeStage(stages []Stage, s session.StageReport, role string, start time.Time) []Stage {
 	from, to := s.Start.Sub(start).Seconds(), s.End.Sub(start).Seconds()
 	for i := range stages {
 		if stages[i].Name == s.Name {
@@ -118,12 +121,12 @@ func mergeStage(stages []stageResult, s session.StageReport, role string, start 
 			return stages
 		}
 	}
-	return append(stages, stageResult{Name: s.Name, ProtocolSteps: s.Steps, StartSeconds: from, EndSeconds: to,
+	return append(stages, Stage{Name: s.Name, ProtocolSteps: s.Steps, StartSeconds: from, EndSeconds: to,
 		BytesSent: map[string]int64{role: s.BytesSent}, Rounds: s.Rounds})
 }
 
-// droppedColumns lists the columns of t with a cell that made step 1 drop a row.
-func droppedColumns(t *join.Table) []join.ColumnDrops {
+// DroppedColumns lists the columns of t with a cell that made step 1 drop a row.
+func DroppedColumns(t *join.Table) []join.ColumnDrops {
 	out := []join.ColumnDrops{}
 	for _, d := range t.Drops {
 		if d.Missing+d.Unparseable > 0 {
@@ -144,17 +147,17 @@ func featureNames(s join.Schema) []string {
 	return out
 }
 
-// outputs lists the files a session writes besides the disclosure logs.
-func outputs() []string { return []string{"result.json", "report.html"} }
+// files lists the files a session writes besides the disclosure logs.
+func files() []string { return []string{"result.json", "report.html"} }
 
-// prepareOut makes the output folder, readable by its owner only, and removes the
+// PrepareDir makes the output folder, readable by its owner only, and removes the
 // outputs of an earlier session from it, so that a failed session never leaves a stale
 // result beside its own disclosure logs.
-func prepareOut(dir string) error {
+func PrepareDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	for _, name := range outputs() {
+	for _, name := range files() {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("remove the previous session's %s: %w", name, err)
 		}
@@ -162,14 +165,14 @@ func prepareOut(dir string) error {
 	return nil
 }
 
-// failedIn says where a failed session's disclosure logs are.
-func failedIn(err error, dir string) error {
-	return fmt.Errorf("%w\n(no result written; this session's disclosure logs are in %s)", err, dir)
+// Failed says where a failed session's disclosure logs are.
+func Failed(err error, dir string) error {
+	return fmt.Errorf("%w\n(no Result written; this session's disclosure logs are in %s)", err, dir)
 }
 
-// writeFileAtomic writes data to path through a temporary file in the same folder, so a
+// WriteFileAtomic writes data to path through a temporary file in the same folder, so a
 // reader never sees half a file.
-func writeFileAtomic(path string, data []byte) error {
+func WriteFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
@@ -195,7 +198,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if err := WriteFileAtomic(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
