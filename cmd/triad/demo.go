@@ -7,9 +7,9 @@ import (
 	"math"
 	"os"
 
+	"github.com/triad-mpc/triad/cmd/internal/embedded"
 	"github.com/triad-mpc/triad/cmd/internal/outputs"
 	"github.com/triad-mpc/triad/cmd/internal/synth"
-	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/lasso"
 	"github.com/triad-mpc/triad/protocol/session"
 )
@@ -49,9 +49,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if *dataOnly {
 		return nil
 	}
-	e := embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: *out, settings: p,
-		console: *consoleAddr, stdout: stdout, stderr: os.Stderr}
-	res, err := runEmbedded(ctx, e)
+	e := embedded.Spec{FileA: fileA, FileB: fileB, ID: "patient_id", Outcome: "hospital_days", Out: *out, Settings: p,
+		Console: *consoleAddr, Stdout: stdout, Stderr: os.Stderr}
+	res, err := embedded.Run(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	// The demo holds both files, so it can show the plaintext fit that no real site could.
-	X, y, names, err := plaintextJoin(e)
+	X, y, names, err := embedded.PlaintextJoin(e)
 	if err != nil {
 		return err
 	}
@@ -75,49 +75,4 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	row("R²", res.R2, refR2)
 	fmt.Fprintf(stdout, "plaintext fit on %d joined rows, computed here only because the demo holds both files\n", len(y))
 	return nil
-}
-
-// plaintextJoin reads both files as the protocol would and joins them in the clear, in the
-// protocol's column order, for comparison.
-func plaintextJoin(e embedded) ([][]float64, []float64, []string, error) {
-	e.stdout = nil // step 1 has been reported already
-	tables, err := readControllers(e)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	a, b := tables[protocol.ControllerA], tables[protocol.ControllerB]
-	byID := make(map[string][]int64, len(b.IDs))
-	for i, id := range b.IDs {
-		byID[string(id)] = b.Rows[i]
-	}
-	cols := append(append([]string(nil), a.Columns...), b.Columns...)
-	var names []string
-	yi := -1
-	for i, c := range cols {
-		if c == e.outcome {
-			yi = i
-		} else {
-			names = append(names, c)
-		}
-	}
-	var X [][]float64
-	var y []float64
-	for i, id := range a.IDs {
-		rb, ok := byID[string(id)]
-		if !ok {
-			continue
-		}
-		vals := append(append([]int64(nil), a.Rows[i]...), rb...)
-		var x []float64
-		for j, v := range vals {
-			f := e.settings.Join.Fixed.Decode(v)
-			if j == yi {
-				y = append(y, f)
-			} else {
-				x = append(x, f)
-			}
-		}
-		X = append(X, x)
-	}
-	return X, y, names, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/triad-mpc/triad/actors/console"
 	"github.com/triad-mpc/triad/cmd/internal/outputs"
 	"github.com/triad-mpc/triad/cmd/internal/progress"
+	"github.com/triad-mpc/triad/cmd/internal/site"
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
@@ -77,8 +78,8 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s: waiting for %s and %s\n", role, role.Others()[0], role.Others()[1])
 	reg := actors.NewRegistry()
 	if *consoleAddr != "" {
-		reg.WatchPeers(peerLinks(n))
-		stop, err := startConsole(*consoleAddr, stdout, console.Party{Role: role.String(), Registry: reg})
+		reg.WatchPeers(site.PeerLinks(n))
+		stop, err := site.StartConsole(*consoleAddr, stdout, console.Party{Role: role.String(), Registry: reg})
 		if err != nil {
 			return err
 		}
@@ -92,10 +93,10 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stopProgress := showProgress(os.Stderr, reg)
+	stopProgress := site.ShowProgress(os.Stderr, reg)
 	out, err := actors.Run(ctx, actors.Config{
 		Transport: t, Settings: settings, Options: opts, Table: table, Disclosure: logFile.Log,
-		Peers: peerStats(n), Lost: n.Lost(),
+		Peers: site.PeerStats(n), Lost: n.Lost(),
 	}, reg)
 	stopProgress()
 	if cerr := logFile.Close(); err == nil {

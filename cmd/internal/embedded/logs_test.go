@@ -1,4 +1,4 @@
-package main
+package embedded
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ func TestLogsHoldNoData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := filepath.Join(dir, "out")
-	if _, err := runEmbedded(ctx, embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: out, settings: p, opts: testKeys()}); err != nil {
+	if _, err := Run(ctx, Spec{FileA: fileA, FileB: fileB, ID: "patient_id", Outcome: "hospital_days", Out: out, Settings: p, Options: testKeys()}); err != nil {
 		t.Fatal(err)
 	}
 	logs, err := os.ReadFile(logPath)

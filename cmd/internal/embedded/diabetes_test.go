@@ -1,4 +1,4 @@
-package main
+package embedded
 
 import (
 	"context"
@@ -46,8 +46,8 @@ func TestDiabetesEndToEnd(t *testing.T) {
 			defer cancel()
 			p := session.Default()
 			p.Model.Alpha = c.Alpha
-			res, err := runEmbedded(ctx, embedded{fileA: c.Hospital, fileB: c.Insurer, id: "id",
-				outcome: "progression", out: t.TempDir(), settings: p})
+			res, err := Run(ctx, Spec{FileA: c.Hospital, FileB: c.Insurer, ID: "id",
+				Outcome: "progression", Out: t.TempDir(), Settings: p})
 			if err != nil {
 				t.Fatal(err)
 			}
