@@ -526,8 +526,10 @@ func TestLargeBatchIsSplit(t *testing.T) {
 }
 
 func TestClosedNetwork(t *testing.T) {
-	// Two of the three parties start; closing the network must end their wait.
-	net := memnet.New()
+	// Two of the three parties start; once both have sent their key-setup messages
+	// (two each) and wait for the third, closing the network must end their wait.
+	sent := make(chan struct{}, 4)
+	net := memnet.New(memnet.WithTap(func(_, _ protocol.Role, _ []byte) { sent <- struct{}{} }))
 	errs := make(chan error, 2)
 	for _, r := range []protocol.Role{protocol.ControllerA, protocol.ControllerB} {
 		go func() {
@@ -535,7 +537,9 @@ func TestClosedNetwork(t *testing.T) {
 			errs <- err
 		}()
 	}
-	time.Sleep(20 * time.Millisecond)
+	for range 4 {
+		<-sent
+	}
 	net.Close()
 	for range 2 {
 		if err := <-errs; err == nil {
