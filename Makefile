@@ -44,6 +44,7 @@ fuzz:
 	$(GO) test ./node/ -run XXX -fuzz FuzzReadFrame -fuzztime 20s
 	$(GO) test ./node/ -run XXX -fuzz FuzzParseHello -fuzztime 20s
 	$(GO) test ./protocol/join/ -run XXX -fuzz FuzzReadTable -fuzztime 20s
+	$(GO) test ./protocol/session/ -run XXX -fuzz FuzzCheckHello -fuzztime 20s
 
 bench: build
 	$(GO) test -run XXX -bench . -benchtime 20x ./crypto/...

@@ -68,8 +68,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 }
 
 // hellos returns what the three parties of a session with these settings announce.
-func hellos(t *testing.T, s Settings) [3]*wire.Hello {
-	t.Helper()
+func hellos(s Settings) [3]*wire.Hello {
 	a := &join.Table{Columns: []string{"age", "days"}, Outcome: "days"}
 	b := &join.Table{Columns: []string{"visits"}}
 	var out [3]*wire.Hello
@@ -108,12 +107,12 @@ func TestCheckHelloNamesEveryMismatch(t *testing.T) {
 		{"controller without columns", nil, func(h *wire.Hello) { h.Columns = nil }, T, B, "announced no attribute columns"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			mine := hellos(t, testSettings())[c.me]
+			mine := hellos(testSettings())[c.me]
 			theirs := testSettings()
 			if c.edit != nil {
 				c.edit(&theirs)
 			}
-			h := hellos(t, theirs)[c.from]
+			h := hellos(theirs)[c.from]
 			if c.hello != nil {
 				c.hello(h)
 			}
@@ -400,4 +399,37 @@ func TestMalformedMessages(t *testing.T) {
 func isJoin(msg []byte) bool {
 	env := new(wire.Envelope)
 	return proto.Unmarshal(msg, env) == nil && env.GetBody() != nil
+}
+
+// FuzzCheckHello feeds arbitrary bytes to the handshake as another party's hello: it
+// must be refused or accepted with an error naming the difference, never panic, and
+// a hello equal to this party's own settings must be accepted.
+func FuzzCheckHello(f *testing.F) {
+	for _, h := range hellos(testSettings()) {
+		b, _ := proto.Marshal(&wire.Envelope{Body: &wire.Envelope_Hello{Hello: h}})
+		f.Add(b)
+	}
+	f.Add([]byte{0x0a, 0x02, 0x08, 0x02})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env := new(wire.Envelope)
+		if proto.Unmarshal(b, env) != nil || env.GetHello() == nil {
+			return
+		}
+		h := env.GetHello()
+		from, err := protocol.ParseRole(h.Role)
+		if err != nil {
+			from = protocol.ControllerB
+		}
+		me := protocol.ControllerA
+		if from == me {
+			me = protocol.ThirdParty
+		}
+		mine := hellos(testSettings())[me]
+		if err := checkHello(mine, h, from); err == nil && h.Version != mine.Version {
+			t.Fatalf("accepted a hello of version %d", h.Version)
+		}
+		if len(h.Columns) > 0 || h.Outcome != "" {
+			_, _ = joinSchema(h, mine)
+		}
+	})
 }
