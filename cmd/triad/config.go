@@ -54,10 +54,14 @@ type dataConfig struct {
 }
 
 type modelConfig struct {
-	Alpha   float64 `toml:"alpha"`
-	MaxIter int     `toml:"max_iter"`
-	Tol     float64 `toml:"tol"`
-	MinRows int     `toml:"min_rows"`
+	Alpha   float64   `toml:"alpha"`
+	MaxIter int       `toml:"max_iter"`
+	Tol     float64   `toml:"tol"`
+	MinRows int       `toml:"min_rows"`
+	CV      int       `toml:"cv"`
+	NAlphas int       `toml:"n_alphas"`
+	Alphas  []float64 `toml:"alphas"`
+	CVRule  string    `toml:"cv_rule"`
 }
 
 type cryptoConfig struct {
@@ -71,8 +75,9 @@ func defaultSiteConfig() siteConfig {
 		KeyFile: "node.key",
 		OutDir:  "out",
 		Data:    dataConfig{CaseFold: p.Join.CaseFold},
-		Model:   modelConfig{Alpha: p.Model.Alpha, MaxIter: p.Model.MaxIter, Tol: p.Model.Tol, MinRows: p.Model.MinRows},
-		Crypto:  cryptoConfig{PaillierBits: p.Join.PaillierBits},
+		Model: modelConfig{Alpha: p.Model.Alpha, MaxIter: p.Model.MaxIter, Tol: p.Model.Tol, MinRows: p.Model.MinRows,
+			CV: p.Model.CV, NAlphas: p.Model.NAlphas, Alphas: p.Model.Alphas, CVRule: p.Model.CVRule},
+		Crypto: cryptoConfig{PaillierBits: p.Join.PaillierBits},
 	}
 }
 
@@ -366,6 +371,8 @@ func (c *siteConfig) settings() session.Settings {
 	p := session.Default()
 	p.Join.PaillierBits = c.Crypto.PaillierBits
 	p.Join.CaseFold = c.Data.CaseFold
-	p.Model.Alpha, p.Model.MaxIter, p.Model.Tol, p.Model.MinRows = c.Model.Alpha, c.Model.MaxIter, c.Model.Tol, c.Model.MinRows
+	m := c.Model
+	p.Model.Alpha, p.Model.MaxIter, p.Model.Tol, p.Model.MinRows = m.Alpha, m.MaxIter, m.Tol, m.MinRows
+	p.Model.CV, p.Model.NAlphas, p.Model.Alphas, p.Model.CVRule = m.CV, m.NAlphas, m.Alphas, m.CVRule
 	return p
 }

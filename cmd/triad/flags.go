@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	logging "github.com/ipfs/go-log/v2"
 
@@ -17,6 +20,14 @@ func settingFlags(fs *flag.FlagSet, s *session.Settings) {
 	fs.IntVar(&s.Model.MaxIter, "max-iter", s.Model.MaxIter, "maximum solver iterations")
 	fs.Float64Var(&s.Model.Tol, "tol", s.Model.Tol, "convergence tolerance: stop when a step moves the standardised coefficients by less than this")
 	fs.IntVar(&s.Model.MinRows, "min-rows", s.Model.MinRows, "minimum cohort: fit no model on fewer joined rows (and never on fewer than 10 per feature)")
+	fs.IntVar(&s.Model.CV, "cv", s.Model.CV, "choose alpha by secure K-fold cross-validation with this many folds (0: use --alpha)")
+	fs.IntVar(&s.Model.NAlphas, "n-alphas", s.Model.NAlphas, "with --cv: how many penalties on scikit-learn's LassoCV grid, from alpha_max down to alpha_max/1000")
+	fs.Func("alphas", "with --cv: the penalties to try, comma-separated, instead of the grid", func(v string) error {
+		xs, err := parseFloats(v)
+		s.Model.Alphas = xs
+		return err
+	})
+	fs.StringVar(&s.Model.CVRule, "cv-rule", s.Model.CVRule, `with --cv: "min" for the least mean validation error, "1se" for the largest alpha within one standard error of it`)
 	fs.IntVar(&s.Join.PaillierBits, "bits", s.Join.PaillierBits, "Paillier modulus size: 2048 or 3072")
 	fs.BoolVar(&s.Join.CaseFold, "case-fold", s.Join.CaseFold, "fold the case of identifiers before matching")
 }
@@ -25,6 +36,7 @@ func settingFlags(fs *flag.FlagSet, s *session.Settings) {
 func flagKeys() map[string]string {
 	return map[string]string{
 		"alpha": "model.alpha", "max-iter": "model.max_iter", "tol": "model.tol", "min-rows": "model.min_rows",
+		"cv": "model.cv", "n-alphas": "model.n_alphas", "alphas": "model.alphas", "cv-rule": "model.cv_rule",
 		"bits": "crypto.paillier_bits", "case-fold": "data.case_fold",
 	}
 }
@@ -79,4 +91,17 @@ func logFlags(fs *flag.FlagSet) (apply func() error) {
 		}
 		return nil
 	}
+}
+
+// parseFloats parses comma-separated numbers.
+func parseFloats(v string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(v, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", f)
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }

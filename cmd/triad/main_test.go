@@ -118,3 +118,22 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version printed %q", out.String())
 	}
 }
+
+func TestCrossValidationFlags(t *testing.T) {
+	run := []string{"run", "--controller-a", "a.csv", "--controller-b", "b.csv", "--id", "id", "--outcome", "y"}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{append(run, "--cv", "1"), "--cv 1: want 0 (no cross-validation) or a number of folds from 2 to 50"},
+		{append(run, "--cv", "5", "--cv-rule", "max"), `--cv-rule max: want "min" or "1se"`},
+		{append(run, "--cv", "5", "--alphas", "0.1,x"), `invalid value "0.1,x" for flag -alphas`},
+		{append(run, "--cv", "5", "--alphas", "0.1,-2"), "--alphas 0.1,-2: want penalties that are finite numbers > 0"},
+		{append(run, "--n-alphas", "0"), "--n-alphas 0: want a number of penalties from 1 to 1000"},
+	} {
+		err := dispatch(context.Background(), c.args, new(strings.Builder))
+		if err == nil || !strings.Contains(err.Error(), c.want) || exitCode(err) != 2 {
+			t.Errorf("%v: err = %v, want one containing %q", c.args[9:], err, c.want)
+		}
+	}
+}

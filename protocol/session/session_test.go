@@ -45,6 +45,12 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"model.tol", func(s *Settings) { s.Model.Tol = 0 }, nil},
 		{"model.tol", func(s *Settings) { s.Model.Tol = math.Inf(1) }, nil},
 		{"model.min_rows", func(s *Settings) { s.Model.MinRows = 0 }, nil},
+		{"model.cv", func(s *Settings) { s.Model.CV = 1 }, nil},
+		{"model.cv", func(s *Settings) { s.Model.CV = -5 }, nil},
+		{"model.n_alphas", func(s *Settings) { s.Model.NAlphas = 0 }, nil},
+		{"model.alphas", func(s *Settings) { s.Model.Alphas = []float64{0.1, math.NaN()} }, nil},
+		{"model.alphas", func(s *Settings) { s.Model.Alphas = []float64{0} }, nil},
+		{"model.cv_rule", func(s *Settings) { s.Model.CVRule = "max" }, nil},
 	} {
 		s := Default()
 		c.edit(&s)
@@ -97,6 +103,9 @@ func TestCheckHelloNamesEveryMismatch(t *testing.T) {
 		{"max_iter", func(s *Settings) { s.Model.MaxIter = 7 }, nil, T, A, "model.max_iter = 7"},
 		{"tol", func(s *Settings) { s.Model.Tol = 1e-3 }, nil, B, A, "model.tol = 0.001"},
 		{"min_rows", func(s *Settings) { s.Model.MinRows = 500 }, nil, T, B, "model.min_rows = 500"},
+		{"cv", func(s *Settings) { s.Model.CV = 5 }, nil, A, T, "model.cv = 5"},
+		{"alphas", func(s *Settings) { s.Model.Alphas = []float64{0.5, 0.05} }, nil, B, A, "model.alphas = 0.5,0.05"},
+		{"cv_rule", func(s *Settings) { s.Model.CVRule = "1se" }, nil, T, A, "model.cv_rule = 1se"},
 		{"case folding between controllers", func(s *Settings) { s.Join.CaseFold = false }, nil, A, B, "data.case_fold = false"},
 		{"case folding is no business of the third party", func(s *Settings) { s.Join.CaseFold = false }, nil, T, B, ""},
 		{"a setting this site does not know", nil, func(h *wire.Hello) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/triad-mpc/triad/protocol/join"
 )
@@ -24,6 +25,15 @@ type Model struct {
 	// MinRows is the minimum cohort: below it (or below MinRowsPerFeature rows per
 	// feature) step 8 does not run and only the intersection size is revealed.
 	MinRows int
+
+	// CV, when not 0, chooses α by secure CV-fold cross-validation over a grid of
+	// penalties: Alphas if given, else NAlphas values from α_max down to α_max·1e-3
+	// (scikit-learn's LassoCV grid). CVRule picks the α with the least mean
+	// validation error ("min") or the largest within one standard error of it ("1se").
+	CV      int
+	NAlphas int
+	Alphas  []float64
+	CVRule  string
 }
 
 // MinRowsPerFeature is the floor of the minimum cohort that no setting lowers: a model
@@ -34,7 +44,7 @@ const MinRowsPerFeature = 10
 func Default() Settings {
 	return Settings{
 		Join:  join.DefaultParams(),
-		Model: Model{Alpha: 0.1, MaxIter: 5000, Tol: 1e-8, MinRows: 100},
+		Model: Model{Alpha: 0.1, MaxIter: 5000, Tol: 1e-8, MinRows: 100, NAlphas: 100, CVRule: "min"},
 	}
 }
 
@@ -78,7 +88,30 @@ func (s Settings) settings(o options) []setting {
 		{"model.max_iter", itoa(m.MaxIter), m.MaxIter >= 1, m.MaxIter, "at least 1"},
 		{"model.tol", ftoa(m.Tol), finite(m.Tol) && m.Tol > 0, m.Tol, "a finite number > 0"},
 		{"model.min_rows", itoa(m.MinRows), m.MinRows >= 1, m.MinRows, "at least 1"},
+		{"model.cv", itoa(m.CV), m.CV == 0 || (m.CV >= 2 && m.CV <= 50), m.CV, "0 (no cross-validation) or a number of folds from 2 to 50"},
+		{"model.n_alphas", itoa(m.NAlphas), m.NAlphas >= 1 && m.NAlphas <= 1000, m.NAlphas, "a number of penalties from 1 to 1000"},
+		{"model.alphas", ftoas(m.Alphas), positive(m.Alphas), ftoas(m.Alphas), "penalties that are finite numbers > 0"},
+		{"model.cv_rule", m.CVRule, m.CVRule == "min" || m.CVRule == "1se", m.CVRule, `"min" or "1se"`},
 	}
+}
+
+// positive reports whether every x is a finite number > 0.
+func positive(xs []float64) bool {
+	for _, x := range xs {
+		if !(x > 0) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// ftoas is the canonical text of a list of numbers: comma-separated, shortest form.
+func ftoas(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = ftoa(x)
+	}
+	return strings.Join(parts, ",")
 }
 
 // controllerSettings are agreed between the controllers only: the third party hashes
