@@ -52,6 +52,17 @@ type Schema struct {
 	Outcome string          // the column to predict
 }
 
+// Features lists the regression's features: every column but the outcome, in order.
+func (s Schema) Features() []string {
+	var out []string
+	for _, c := range s.Columns {
+		if c != s.Outcome {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Shares is one party's Shamir share of the joined table, column by column, with every
 // value at fixed-point scale 2^Frac. Row order is the third party's random order of
 // matches, the same at all three parties.

@@ -107,7 +107,7 @@ func (g *Regression) Finish(ctx context.Context) (lasso.Result, error) {
 func (g *Regression) record(res lasso.Result) error {
 	s := g.s
 	coef := make(map[string]float64, len(res.Coefficients))
-	for i, name := range featureNames(s.schema) {
+	for i, name := range s.schema.Features() {
 		coef[name] = res.Coefficients[i]
 	}
 	for _, e := range []struct {
@@ -125,15 +125,4 @@ func (g *Regression) record(res lasso.Result) error {
 		}
 	}
 	return nil
-}
-
-// featureNames lists the regression's features: every column but the outcome.
-func featureNames(s join.Schema) []string {
-	var out []string
-	for _, c := range s.Columns {
-		if c != s.Outcome {
-			out = append(out, c)
-		}
-	}
-	return out
 }

@@ -96,7 +96,7 @@ func Build(outs []*session.Outcome, tables map[protocol.Role]*join.Table, p sess
 			r.Iterations, r.Intercept, r.R2 = m.Iterations, m.Intercept, m.R2
 			r.Converged = len(m.Converged) > 0 && m.Converged[len(m.Converged)-1]
 			r.Coefficients = map[string]float64{}
-			r.Features = featureNames(o.Schema)
+			r.Features = o.Schema.Features()
 			for i, name := range r.Features {
 				r.Coefficients[name] = m.Coefficients[i]
 			}
@@ -131,17 +131,6 @@ func DroppedColumns(t *join.Table) []join.ColumnDrops {
 	for _, d := range t.Drops {
 		if d.Missing+d.Unparseable > 0 {
 			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// featureNames lists the regression's features: every column but the outcome.
-func featureNames(s join.Schema) []string {
-	var out []string
-	for _, c := range s.Columns {
-		if c != s.Outcome {
-			out = append(out, c)
 		}
 	}
 	return out
