@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/big"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -23,11 +24,20 @@ var (
 // WithPoolSize says otherwise.
 const DefaultPoolSize = 1024
 
-// tableWindow is the window, in bits, of the fixed-base table: a factor costs
-// ⌈ℓ/w⌉ multiplications mod n², and the table holds ⌈ℓ/w⌉·(2^w−1) values
-// (7.3 MB for a 2048-bit key at w = 8, built in ~0.1 s of CPU). A larger window
-// trades memory for speed.
-const tableWindow = 8
+const (
+	// tableWindow is the smallest window, in bits, of a fixed-base table: a
+	// factor costs ⌈ℓ/w⌉ multiplications mod n², and the table holds
+	// ⌈ℓ/w⌉·(2^w−1) values (7.3 MB for a 2048-bit key at w = 8, built in
+	// ~0.05 s of CPU). A pool that knows from WithLimit that it will make
+	// many factors takes a larger window (see windowFor), trading memory
+	// and set-up time for speed.
+	tableWindow = 8
+	// maxWindow and maxTableBytes bound the window a limit can buy: at most
+	// 32 MiB of tables per pool (w = 10 for a 2048-bit key's 448-bit
+	// exponents: 45 instead of 56 multiplications per factor).
+	maxWindow     = 16
+	maxTableBytes = 32 << 20
+)
 
 // SecurityBits returns the security level, in bits, that NIST SP 800-57 gives
 // an RSA-type modulus of the given size (112 for 2048 bits, 128 for 3072),
@@ -279,62 +289,131 @@ func (r *Randomness) Close() {
 	}
 }
 
-// fixedBase holds the powers base^(j·2^(w·i)) mod m for every window i of an
-// ℓ-bit exponent and every digit j ∈ [1, 2^w), so that base^a mod m costs one
-// multiplication per non-zero window of a and no squaring.
+// fixedBase holds the powers base^(j·2^(w·i)) mod m, in Montgomery form, for
+// every window i of an exponent of up to bits bits and every digit
+// j ∈ [1, 2^w), so that base^a mod m costs one Montgomery multiplication per
+// non-zero window of a and no squaring.
 type fixedBase struct {
-	mod    *big.Int
+	mont   *montgomery
 	window int
 	bits   int
-	rows   [][]*big.Int // rows[i][j−1] = base^(j·2^(w·i)) mod m
+	rows   int
+	table  []big.Word // entry (i, j) at words [(i·(2^w−1) + j−1)·k, +k)
 }
 
-// newFixedBase builds the table for exponents of up to bits bits, spreading
-// the rows over all cores.
+// newFixedBase builds the table for exponents of up to bits bits modulo the
+// odd mod, spreading the rows over all cores.
 func newFixedBase(ctx context.Context, base, mod *big.Int, bits, window int) (*fixedBase, error) {
-	nrows := (bits + window - 1) / window
-	t := &fixedBase{mod: mod, window: window, bits: bits, rows: make([][]*big.Int, nrows)}
+	mont, err := newMontgomery(mod)
+	if err != nil {
+		return nil, err
+	}
+	k := len(mont.m)
+	t := &fixedBase{mont: mont, window: window, bits: bits, rows: (bits + window - 1) / window}
+	t.table = make([]big.Word, t.rows*(1<<window-1)*k)
 	// The first entry of each row, base^(2^(w·i)), comes from the previous
 	// row's by w squarings: a short sequential chain.
-	b := new(big.Int).Set(base)
-	for i := range nrows {
-		t.rows[i] = make([]*big.Int, 1<<window-1)
-		t.rows[i][0] = new(big.Int).Set(b)
+	s := mont.newScratch()
+	b := mont.words(new(big.Int).Mod(base, mod))
+	defer func() {
+		clear(b)
+		s.wipe()
+	}()
+	mont.toMont(b, b, s)
+	for i := range t.rows {
+		copy(t.entry(i, 1), b)
 		for range window {
-			b.Mul(b, b)
-			b.Mod(b, mod)
+			mont.mul(b, b, b, s)
 		}
 	}
-	err := parallel(ctx, nrows, func(i int) error {
-		row := t.rows[i]
-		prod := new(big.Int)
-		for j := 1; j < len(row); j++ {
-			prod.Mul(row[j-1], row[0])
-			row[j] = new(big.Int).Mod(prod, mod) // sized to n², not to the product
+	err = parallel(ctx, t.rows, func(i int) error {
+		s := mont.newScratch()
+		defer s.wipe()
+		first := t.entry(i, 1)
+		for j := 2; j < 1<<window; j++ {
+			mont.mul(t.entry(i, j), t.entry(i, j-1), first, s)
 		}
 		return nil
 	})
 	if err != nil {
+		t.wipe()
 		return nil, err
 	}
 	return t, nil
 }
 
+// entry returns the words of base^(j·2^(w·i)) in Montgomery form.
+func (t *fixedBase) entry(i, j int) []big.Word {
+	k := len(t.mont.m)
+	off := (i*(1<<t.window-1) + j - 1) * k
+	return t.table[off : off+k : off+k]
+}
+
 // exp returns base^e mod m for the big-endian exponent e of at most bits bits.
 func (t *fixedBase) exp(e []byte) *big.Int {
-	acc := new(big.Int).SetInt64(1)
-	prod, quo := new(big.Int), new(big.Int)
-	for i, row := range t.rows {
+	acc := make([]big.Word, len(t.mont.m))
+	s := t.mont.newScratch()
+	defer s.wipe()
+	started := false
+	for i := range t.rows {
 		d := digit(e, i*t.window, t.window)
-		if d == 0 {
-			continue
+		switch {
+		case d == 0:
+		case !started:
+			copy(acc, t.entry(i, d))
+			started = true
+		default:
+			t.mont.mul(acc, acc, t.entry(i, d), s)
 		}
-		prod.Mul(acc, row[d-1])
-		quo.QuoRem(prod, t.mod, acc) // all three are non-negative: acc = prod mod m
 	}
-	wipeInt(prod)
-	wipeInt(quo)
-	return acc
+	if !started {
+		return new(big.Int).SetInt64(1)
+	}
+	t.mont.fromMont(acc, acc, s)
+	return new(big.Int).SetBits(acc)
+}
+
+// wipe overwrites the table and its modulus: a table of the key owner's,
+// modulo p², would reveal p.
+func (t *fixedBase) wipe() {
+	if t == nil {
+		return
+	}
+	clear(t.table)
+	clear(t.mont.m)
+	clear(t.mont.rr)
+	t.mont.mInv = 0
+}
+
+// tableBytes returns the size of a table of window w for exponents of bits
+// bits, in bytes, for a modulus of k words.
+func tableBytes(bits, w, k int) int {
+	return (bits + w - 1) / w * (1<<w - 1) * k * (strconv.IntSize / 8)
+}
+
+// windowFor returns the window of a table for exponents of bits bits
+// modulo a modulus of k words from which n factors will be drawn (n < 0:
+// an unknown number): the window that makes building the table and drawing
+// the n factors cheapest, counted in multiplications, among those from
+// tableWindow to maxWindow whose table takes at most maxBytes. Building
+// costs about 2^w − 1 multiplications per row of ⌈bits/w⌉ rows and each
+// factor one per row. A pool with no limit, or too small a limit to pay for
+// a larger table, keeps tableWindow.
+func windowFor(bits, k int, n int64, maxBytes int) int {
+	if n < 0 {
+		return tableWindow
+	}
+	cost := func(w int) float64 {
+		rows := float64((bits + w - 1) / w)
+		return rows*float64(int(1)<<w-1) + float64(n)*rows
+	}
+	best := tableWindow
+	for w := tableWindow + 1; w <= maxWindow && tableBytes(bits, w, k) <= maxBytes; w++ {
+		if cost(w) < cost(best) {
+			best = w
+		}
+	}
+	return best
 }
 
 // digit returns bits [pos, pos+w) of the big-endian integer e.
