@@ -158,7 +158,8 @@ func NewRandomness(ctx context.Context, pk *PublicKey, random io.Reader, opts ..
 	if cfg.uniform {
 		ell = UniformExponentBits(pk.Bits())
 	}
-	table, err := newFixedBase(ctx, pk.hs, pk.nSquared, ell, tableWindow)
+	window := windowFor(ell, len(pk.nSquared.Bits()), cfg.limit, maxTableBytes)
+	table, err := newFixedBase(ctx, pk.hs, pk.nSquared, ell, window)
 	if err != nil {
 		return nil, fmt.Errorf("paillier: randomness pool table: %w", err)
 	}
