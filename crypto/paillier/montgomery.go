@@ -41,6 +41,7 @@ func newMontgomery(m *big.Int) (*montgomery, error) {
 	mm.mInv = big.Word(-inv)
 	rr := new(big.Int).Lsh(one, uint(2*bits.UintSize*k))
 	mm.rr = mm.words(rr.Mod(rr, m))
+	wipeInt(rr) // R² mod p² would reveal p
 	return mm, nil
 }
 
