@@ -41,7 +41,7 @@ func newOwnerBase(ctx context.Context, sk *PrivateKey, n int64, maxBytes int) (*
 	o.qInv = new(big.Int).ModInverse(o.qSquared, o.pSquared)
 	if o.qInv == nil {
 		o.wipe()
-		return nil, errors.New("paillier: p² and q² are not coprime")
+		return nil, errors.New("p² and q² are not coprime")
 	}
 	var err error
 	bits, k := o.alphaP.BitLen(), len(o.pSquared.Bits())

@@ -191,7 +191,7 @@ func NewRandomness(ctx context.Context, pk *PublicKey, random io.Reader, opts ..
 	}
 	if err := r.build(ctx, cfg); err != nil {
 		cancel()
-		return nil, fmt.Errorf("paillier: randomness pool table: %w", err)
+		return nil, err
 	}
 	r.remaining.Store(cfg.limit)
 	for range cfg.workers {
@@ -211,11 +211,14 @@ func NewRandomness(ctx context.Context, pk *PublicKey, random io.Reader, opts ..
 func (r *Randomness) build(ctx context.Context, cfg randomnessConfig) error {
 	if sk := cfg.owner; sk != nil {
 		if !sk.PublicKey.Equal(r.pk) {
-			return errors.New("paillier: WithPrivateKey: the private key is not the pool's public key's")
+			return errors.New("paillier: randomness pool: WithPrivateKey was given another key's private key")
 		}
 		owner, err := newOwnerBase(ctx, sk, cfg.limit, maxTableBytes)
-		if err != nil {
+		if errors.Is(err, ErrWiped) {
 			return err
+		}
+		if err != nil {
+			return fmt.Errorf("paillier: randomness pool tables: %w", err)
 		}
 		if err := sk.addPool(r); err != nil {
 			owner.wipe()
@@ -230,8 +233,10 @@ func (r *Randomness) build(ctx context.Context, cfg randomnessConfig) error {
 	}
 	window := windowFor(r.ell, len(r.pk.nSquared.Bits()), cfg.limit, maxTableBytes)
 	var err error
-	r.table, err = newFixedBase(ctx, r.pk.hs, r.pk.nSquared, r.ell, window)
-	return err
+	if r.table, err = newFixedBase(ctx, r.pk.hs, r.pk.nSquared, r.ell, window); err != nil {
+		return fmt.Errorf("paillier: randomness pool table: %w", err)
+	}
+	return nil
 }
 
 // fill is one worker: it computes factors and hands them to the pool until
