@@ -26,7 +26,7 @@ type montgomery struct {
 // greater than 1.
 func newMontgomery(m *big.Int) (*montgomery, error) {
 	if m.Sign() <= 0 || m.Bit(0) == 0 || m.Cmp(one) == 0 {
-		return nil, errors.New("Montgomery modulus must be odd and greater than 1")
+		return nil, errors.New("the modulus of Montgomery arithmetic must be odd and greater than 1")
 	}
 	k := len(m.Bits())
 	mm := &montgomery{m: make([]big.Word, k)}
