@@ -61,8 +61,8 @@
 // q² with tables of half the size, and joins the two by the Chinese
 // remainder theorem into hs^a mod n² for the a ≡ a_p mod α_p, a ≡ a_q mod
 // α_q. That a is uniform modulo α, so the owner's factors are uniform in the
-// subgroup, like those of a pool made [WithUniform], and cost about a sixth
-// of a short-exponent factor.
+// subgroup, like those of a pool made [WithUniform], and cost less than half
+// as much as a short-exponent factor.
 //
 // # Security
 //

@@ -96,7 +96,7 @@ func WithUniform() RandomnessOption {
 // remainder theorem, from exponents drawn uniformly modulo the orders α_p and
 // α_q of hs there, and tables of half the size. Its factors are then uniform
 // in the subgroup hs generates, like those of a pool made WithUniform, at
-// about a sixth of the cost of a short-exponent factor. The pool holds
+// less than half the cost of a short-exponent factor. The pool holds
 // copies of sk's secrets and tables modulo p² and q², which reveal the
 // factors of n: Close wipes them, and sk.Wipe closes the pool. Only the key
 // owner can use this option; it is for the ciphertexts the owner makes
