@@ -406,6 +406,16 @@ func TestRandomnessReaderFailure(t *testing.T) {
 		t.Fatalf("Next on a pool without entropy: %v, want %v", err, errNoEntropy)
 	}
 	pool.Close()
+	// So does the key owner's, which draws its exponents below α_p and α_q.
+	sk := testKey(t, 0)
+	pool, err = NewRandomness(context.Background(), pk, failingReader{}, WithPrivateKey(sk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Next(context.Background()); !errors.Is(err, errNoEntropy) {
+		t.Fatalf("Next on an owner's pool without entropy: %v, want %v", err, errNoEntropy)
+	}
+	pool.Close()
 	// A source that fails later stops them once it does.
 	r := &countingReader{left: int64(ExponentBits(pk.Bits())/8) * 64}
 	pool, err = NewRandomness(context.Background(), pk, r, WithPoolSize(1))
