@@ -101,16 +101,16 @@
 // owner (Triad's third party in step 6) uses one.
 //
 // Who draws which randomness in Triad: each controller encrypts its own
-// rows under its own key from a pool made WithPrivateKey (uniform factors,
-// which only it can make, since they need p and q); a controller encrypts
-// masks under the other controller's key with short exponents; the third
-// party re-randomises what it returns to a key's owner with uniform
-// exponents from a pool made WithUniform. That the owner's own factors are
-// uniform rather than short changes nothing for anyone else, to whom both
-// look like random elements of the subgroup, and nothing for linking: the
-// owner cannot link a row it gets back to a row it sent because the third
-// party's factor is statistically uniform and independent of both, whatever
-// the owner used.
+// rows under its own key, with short exponents or, from a pool made
+// WithPrivateKey, uniform ones (which only it can draw that way, since they
+// need p and q); a controller encrypts masks under the other controller's
+// key with short exponents; the third party re-randomises what it returns to
+// a key's owner with uniform exponents from a pool made WithUniform. Whether
+// the owner's own factors are uniform or short changes nothing for anyone
+// else, to whom both look like random elements of the subgroup, and nothing
+// for linking: the owner cannot link a row it gets back to a row it sent
+// because the third party's factor is statistically uniform and independent
+// of both, whatever the owner used.
 //
 // All secret values (primes, subgroup orders and generator, exponents, masks)
 // come from the io.Reader the caller passes, which must be a cryptographically
