@@ -28,10 +28,14 @@ type paillierBench struct {
 	KeygenMs          float64 `json:"keygen_ms"`
 	RandomnessSetupMs float64 `json:"randomness_setup_ms"` // fixed-base table, once per pool
 	EncryptPerS       float64 `json:"encrypt_per_s"`       // online: one multiplication by a pooled factor
-	RandomnessPerS    float64 `json:"randomness_per_s"`    // offline: pool factors hs^a mod n²
-	EncryptNaivePerS  float64 `json:"encrypt_naive_per_s"` // fresh r^n mod n² each time, no pool
-	DecryptPerS       float64 `json:"decrypt_per_s"`       // CRT over p² and q²
-	DecryptNaivePerS  float64 `json:"decrypt_naive_per_s"` // L(c^λ mod n²)·μ mod n
+	RandomnessPerS    float64 `json:"randomness_per_s"`    // offline: pool factors hs^a mod n², short exponents
+	// The key owner's factors, by CRT over p² and q² (WithPrivateKey), and
+	// the uniform ones a party re-randomises with for the owner (WithUniform).
+	RandomnessOwnerPerS   float64 `json:"randomness_owner_per_s"`
+	RandomnessUniformPerS float64 `json:"randomness_uniform_per_s"`
+	EncryptNaivePerS      float64 `json:"encrypt_naive_per_s"` // fresh r^n mod n² each time, no pool
+	DecryptPerS           float64 `json:"decrypt_per_s"`       // CRT over p² and q²
+	DecryptNaivePerS      float64 `json:"decrypt_naive_per_s"` // L(c^λ mod n²)·μ mod n
 }
 
 // paillierRounds is how many turns the measurements take: interleaving them
@@ -67,7 +71,7 @@ func benchPaillier(ctx context.Context, args []string, stdout io.Writer) error {
 	pk := sk.Public()
 	res.KeygenMs = paillierMillis(time.Since(start))
 
-	var setup, fill, online, naiveEnc, crt, naiveDec time.Duration
+	var setup, fill, fillOwner, fillUniform, online, naiveEnc, crt, naiveDec time.Duration
 	for r := range res.Rounds {
 		k := *ops / res.Rounds
 		if r < *ops%res.Rounds {
@@ -105,6 +109,23 @@ func benchPaillier(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("bench paillier: %w", err)
 		}
 
+		// The same for the key owner's and the uniform pools; the owner's
+		// factors encrypt the messages again, for the check below.
+		owner, err := paillierFilled(ctx, pk, k, &fillOwner, paillier.WithPrivateKey(sk))
+		if err != nil {
+			return fmt.Errorf("bench paillier: %w", err)
+		}
+		ownCts, err := pk.EncryptBatch(ctx, owner, msgs)
+		owner.Close()
+		if err != nil {
+			return fmt.Errorf("bench paillier: %w", err)
+		}
+		uniform, err := paillierFilled(ctx, pk, k, &fillUniform, paillier.WithUniform())
+		if err != nil {
+			return fmt.Errorf("bench paillier: %w", err)
+		}
+		uniform.Close()
+
 		start = time.Now()
 		naive := make([]*paillier.Ciphertext, k)
 		err = paillierParallel(ctx, k, func(i int) (err error) {
@@ -134,8 +155,12 @@ func benchPaillier(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("bench paillier: %w", err)
 		}
 
+		plainOwn, err := sk.DecryptBatch(ctx, ownCts)
+		if err != nil {
+			return fmt.Errorf("bench paillier: %w", err)
+		}
 		for i, m := range msgs {
-			if plain[i].Cmp(m) != 0 || plainNaive[i].Cmp(m) != 0 {
+			if plain[i].Cmp(m) != 0 || plainNaive[i].Cmp(m) != 0 || plainOwn[i].Cmp(m) != 0 {
 				return fmt.Errorf("bench paillier: message %d of round %d did not survive encryption and decryption", i, r)
 			}
 		}
@@ -144,11 +169,32 @@ func benchPaillier(ctx context.Context, args []string, stdout io.Writer) error {
 	n := *ops
 	res.RandomnessSetupMs = paillierMillis(setup / time.Duration(res.Rounds))
 	res.RandomnessPerS = paillierRate(n, fill)
+	res.RandomnessOwnerPerS = paillierRate(n, fillOwner)
+	res.RandomnessUniformPerS = paillierRate(n, fillUniform)
 	res.EncryptPerS = paillierRate(n, online)
 	res.EncryptNaivePerS = paillierRate(n, naiveEnc)
 	res.DecryptPerS = paillierRate(n, crt)
 	res.DecryptNaivePerS = paillierRate(n, naiveDec)
 	return json.NewEncoder(stdout).Encode(res)
+}
+
+// paillierFilled makes a pool of exactly n factors for pk with opts, waits
+// until it is full and adds the time it took to fill, after its table was
+// built, to *fill.
+func paillierFilled(ctx context.Context, pk *paillier.PublicKey, n int, fill *time.Duration, opts ...paillier.RandomnessOption) (*paillier.Randomness, error) {
+	opts = append(opts, paillier.WithPoolSize(n), paillier.WithLimit(n))
+	pool, err := paillier.NewRandomness(ctx, pk, rand.Reader, opts...)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	err = paillierWaitFull(ctx, pool, n)
+	*fill += time.Since(start)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
 }
 
 // paillierWaitFull waits until pool holds n factors.

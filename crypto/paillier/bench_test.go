@@ -65,6 +65,73 @@ func BenchmarkRandomnessFactor(b *testing.B) {
 	}
 }
 
+// BenchmarkRandomnessFactorWindow measures one factor from tables of the
+// windows a pool's limit can choose, on one core.
+func BenchmarkRandomnessFactorWindow(b *testing.B) {
+	pk := benchSetup(b).Public()
+	ell := ExponentBits(pk.Bits())
+	for _, w := range []int{8, 10} {
+		b.Run(strconv.Itoa(w), func(b *testing.B) {
+			tab, err := newFixedBase(context.Background(), pk.hs, pk.nSquared, ell, w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			exp := make([]byte, (ell+7)/8)
+			for b.Loop() {
+				if _, err := rand.Read(exp); err != nil {
+					b.Fatal(err)
+				}
+				tab.exp(exp)
+			}
+		})
+	}
+}
+
+// BenchmarkRandomnessFactorOwner measures one factor of the key owner's, by
+// CRT over p² and q², on one core.
+func BenchmarkRandomnessFactorOwner(b *testing.B) {
+	sk := benchSetup(b)
+	o, err := newOwnerBase(context.Background(), sk, -1, maxTableBytes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer o.wipe()
+	ep := make([]byte, (sk.alphaP.BitLen()+7)/8)
+	eq := make([]byte, (sk.alphaQ.BitLen()+7)/8)
+	for b.Loop() {
+		a, _ := rand.Int(rand.Reader, sk.alphaP)
+		a.FillBytes(ep)
+		a, _ = rand.Int(rand.Reader, sk.alphaQ)
+		a.FillBytes(eq)
+		o.exp(ep, eq)
+	}
+}
+
+// BenchmarkModMul compares one product modulo n² of a 2048-bit key: the
+// Montgomery product of the tables and math/big's multiplication and
+// division.
+func BenchmarkModMul(b *testing.B) {
+	pk := benchSetup(b).Public()
+	x, y := randBelow(b, pk.nSquared), randBelow(b, pk.nSquared)
+	b.Run("montgomery", func(b *testing.B) {
+		mm, err := newMontgomery(pk.nSquared)
+		if err != nil {
+			b.Fatal(err)
+		}
+		xw, yw, s := mm.words(x), mm.words(y), mm.newScratch()
+		for b.Loop() {
+			mm.mul(xw, xw, yw, s)
+		}
+	})
+	b.Run("quorem", func(b *testing.B) {
+		z, prod, quo := new(big.Int).Set(x), new(big.Int), new(big.Int)
+		for b.Loop() {
+			prod.Mul(z, y)
+			quo.QuoRem(prod, pk.nSquared, z)
+		}
+	})
+}
+
 func BenchmarkRandomnessTable(b *testing.B) {
 	pk := benchSetup(b).Public()
 	for b.Loop() {

@@ -49,6 +49,21 @@
 // uniform modulo α, which has 2·SubgroupBits bits: see the short-exponent
 // assumption below.
 //
+// The table holds its powers of hs in Montgomery form, so that a factor
+// costs one Montgomery multiplication per ℓ/w-bit window of a, with no
+// division. Its window w is 8 bits unless the pool's limit ([WithLimit])
+// says it will make enough factors to pay for a larger table (see
+// NewRandomness).
+//
+// The key owner knows p and q and makes its own factors with
+// [WithPrivateKey]: hs has order α_p modulo p² and α_q modulo q², so it draws
+// a_p uniformly below α_p and a_q below α_q, raises hs to them modulo p² and
+// q² with tables of half the size, and joins the two by the Chinese
+// remainder theorem into hs^a mod n² for the a ≡ a_p mod α_p, a ≡ a_q mod
+// α_q. That a is uniform modulo α, so the owner's factors are uniform in the
+// subgroup, like those of a pool made [WithUniform], and cost less than half
+// as much as a short-exponent factor.
+//
 // # Security
 //
 // Whoever learns α_p factors n, as gcd(hs^α_p − 1 mod n, n) = p, so the order
@@ -70,6 +85,9 @@
 // and Kurosawa). [PublicKey.EncryptReference] and [PrivateKey.DecryptReference]
 // use a fresh uniform r and need the decisional composite residuosity
 // assumption (DCR) only; the reference encryption is ~20 times slower.
+// Ciphertexts made from a [WithPrivateKey] or [WithUniform] pool's factors,
+// which are (statistically) uniform in the subgroup, need the first
+// assumption only.
 //
 // The key owner, who knows p and q, can recover the exponent of a factor by
 // computing discrete logarithms modulo p and q. Pollard's rho costs
@@ -82,16 +100,48 @@
 // subgroup and hide the link unconditionally; whoever re-randomises for the key
 // owner (Triad's third party in step 6) uses one.
 //
+// Who draws which randomness in Triad: each controller encrypts its own
+// rows under its own key, with short exponents or, from a pool made
+// WithPrivateKey, uniform ones (which only it can draw that way, since they
+// need p and q); a controller encrypts masks under the other controller's
+// key with short exponents; the third party re-randomises what it returns to
+// a key's owner with uniform exponents from a pool made WithUniform. Whether
+// the owner's own factors are uniform or short changes nothing for anyone
+// else, to whom both look like random elements of the subgroup, and nothing
+// for linking: the owner cannot link a row it gets back to a row it sent
+// because the third party's factor is statistically uniform and independent
+// of both, whatever the owner used.
+//
 // All secret values (primes, subgroup orders and generator, exponents, masks)
 // come from the io.Reader the caller passes, which must be a cryptographically
 // secure generator such as crypto/rand.Reader. The scheme is malleable by
 // design and offers no integrity: Triad's security model is semi-honest.
 //
-// Arithmetic is math/big's, which is not constant-time: how long Decrypt and
-// the pool's exponentiations take depends on secret values. Triad decrypts
-// and encrypts in batches whose per-item timing no other party observes; a
-// deployment that must resist an attacker who shares the hardware and watches
-// caches or timing needs constant-time arithmetic instead.
+// Arithmetic is math/big's, and the tables' Montgomery multiplication is
+// built on math/big's; neither is constant-time: how long Decrypt and the
+// pool's exponentiations take depends on secret values (the tables are
+// indexed by the exponent's digits). Triad decrypts and encrypts in batches
+// whose per-item timing no other party observes; a deployment that must
+// resist an attacker who shares the hardware and watches caches or timing
+// needs constant-time arithmetic instead.
+//
+// # Wiping
+//
+// Secrets are overwritten as soon as they are no longer needed, on success
+// and on every error path. [GenerateKey] overwrites every intermediate of its
+// prime search (2α, the bounds on β, the residues of 2α modulo the sieve's
+// primes, the candidates and the sieve's marks), rejected primes and the
+// values it builds the generator from. [PrivateKey.Wipe] overwrites p, q,
+// α_p, α_q, λ, μ and the CRT constants, after closing every open pool made
+// WithPrivateKey for the key; [Randomness.Close] of such a pool overwrites
+// its copies of α_p, α_q, p², q² and (q²)⁻¹ mod p² and its tables modulo p²
+// and q², which would reveal p and q. Close also overwrites the factors left
+// in a pool, workers overwrite their exponents, EncryptBatch and
+// RerandomizeBatch overwrite each factor once used, and DecryptBatch
+// overwrites its plaintexts when it fails. Calling Wipe is the caller's
+// duty, on error paths too. Go offers no guaranteed erasure: copies that
+// math/big makes internally (its scratch space, a big.Int's old words when
+// it grows) and that the garbage collector moves are beyond reach.
 //
 // # Packing
 //

@@ -94,54 +94,92 @@ func subgroupPrime(random io.Reader, bits, subBits int, primes smallPrimes) (p, 
 	if err != nil {
 		return nil, nil, err
 	}
-	step := new(big.Int).Lsh(alpha, 1)
-	// p ∈ [3·2^(bits−2), 2^bits − 1] ⇔ β ∈ [lo, hi].
-	lo := new(big.Int).Lsh(big.NewInt(3), uint(bits-2))
-	lo.Sub(lo, one)
-	lo.Add(lo, step)
-	lo.Sub(lo, one)
-	lo.Quo(lo, step) // ⌈(3·2^(bits−2) − 1) / 2α⌉
-	hi := new(big.Int).Lsh(one, uint(bits))
-	hi.Sub(hi, big.NewInt(2))
-	hi.Quo(hi, step) // ⌊(2^bits − 2) / 2α⌋
-	span := new(big.Int).Sub(hi, lo)
-	span.Add(span, one)
+	g := newProgression(alpha, bits, primes)
+	defer g.wipe()
+	if p, err = g.search(random, primes); err != nil {
+		wipeInt(alpha)
+		return nil, nil, err
+	}
+	return p, alpha, nil
+}
 
-	stepRes := primes.residues(step)
-	composite := make([]bool, sieveWindow)
-	beta, p0, left := new(big.Int), new(big.Int), new(big.Int)
-	defer wipeInts(beta, p0, left)
+// progression is the search of subgroupPrime for a prime 2·α·β + 1 with β in
+// [lo, hi], with its working space. Every field is secret: step = 2α, and α
+// factors n (it is the order of hs mod p²); the bounds, the residues of step
+// and the sieve's marks are computed from it, and beta and p0 are the
+// candidates. wipe overwrites them all.
+type progression struct {
+	step, lo, hi, span *big.Int
+	stepRes            []uint64 // step mod each prime of the sieve
+	beta, p0, left, r  *big.Int
+	composite          []bool
+}
+
+// newProgression sets up the search for primes of bits bits, the top two
+// set, in the progression 2·α·β + 1.
+func newProgression(alpha *big.Int, bits int, primes smallPrimes) *progression {
+	g := &progression{
+		step: new(big.Int).Lsh(alpha, 1),
+		beta: new(big.Int), p0: new(big.Int), left: new(big.Int), r: new(big.Int),
+		composite: make([]bool, sieveWindow),
+	}
+	// p ∈ [3·2^(bits−2), 2^bits − 1] ⇔ β ∈ [lo, hi].
+	g.lo = new(big.Int).Lsh(big.NewInt(3), uint(bits-2))
+	g.lo.Sub(g.lo, one)
+	g.lo.Add(g.lo, g.step)
+	g.lo.Sub(g.lo, one)
+	g.lo.Quo(g.lo, g.step) // ⌈(3·2^(bits−2) − 1) / 2α⌉
+	g.hi = new(big.Int).Lsh(one, uint(bits))
+	g.hi.Sub(g.hi, big.NewInt(2))
+	g.hi.Quo(g.hi, g.step) // ⌊(2^bits − 2) / 2α⌋
+	g.span = new(big.Int).Sub(g.hi, g.lo)
+	g.span.Add(g.span, one)
+	g.stepRes = primes.residues(g.step)
+	return g
+}
+
+// search draws β uniformly from [lo, hi] and returns the first prime of
+// 2·α·(β+k) + 1, k = 0, 1, ..., sieving out candidates with a factor below
+// sieveBound before testing the rest with Miller–Rabin.
+func (g *progression) search(random io.Reader, primes smallPrimes) (*big.Int, error) {
 	for {
-		r, err := rand.Int(random, span)
+		r, err := rand.Int(random, g.span)
 		if err != nil {
-			wipeInt(alpha)
-			return nil, nil, fmt.Errorf("reading random prime candidate: %w", err)
+			return nil, fmt.Errorf("reading random prime candidate: %w", err)
 		}
-		beta.Add(r, lo)
+		g.r.Set(r)
 		wipeInt(r)
-		p0.Mul(step, beta)
-		p0.Add(p0, one)
+		g.beta.Add(g.r, g.lo)
+		g.p0.Mul(g.step, g.beta)
+		g.p0.Add(g.p0, one)
 		window := sieveWindow
-		if left.Sub(hi, beta); left.IsInt64() && left.Int64() < int64(window) {
-			window = int(left.Int64()) + 1
+		if g.left.Sub(g.hi, g.beta); g.left.IsInt64() && g.left.Int64() < int64(window) {
+			window = int(g.left.Int64()) + 1
 		}
-		primes.sieve(composite[:window], p0, stepRes)
-		for k, c := range composite[:window] {
+		primes.sieve(g.composite[:window], g.p0, g.stepRes)
+		for k, c := range g.composite[:window] {
 			if c {
 				continue
 			}
-			p = new(big.Int).SetInt64(int64(k))
-			p.Mul(p, step)
-			p.Add(p, p0)
+			p := new(big.Int).SetInt64(int64(k))
+			p.Mul(p, g.step)
+			p.Add(p, g.p0)
 			// ProbablyPrime(20) runs Baillie–PSW and 20 Miller–Rabin rounds
 			// with pseudorandom bases; a composite almost always fails the
 			// first round, with base 2.
 			if p.ProbablyPrime(20) {
-				return p, alpha, nil
+				return p, nil
 			}
 			wipeInt(p)
 		}
 	}
+}
+
+// wipe overwrites every value of the search.
+func (g *progression) wipe() {
+	wipeInts(g.step, g.lo, g.hi, g.span, g.beta, g.p0, g.left, g.r)
+	clear(g.stepRes)
+	clear(g.composite)
 }
 
 // smallPrimes holds the odd primes below a bound in groups whose product fits
@@ -245,6 +283,7 @@ func randomPrime(random io.Reader, bits int) (*big.Int, error) {
 	p := new(big.Int)
 	for {
 		if _, err := io.ReadFull(random, buf); err != nil {
+			wipeInt(p) // the last candidate
 			return nil, fmt.Errorf("reading random prime candidate: %w", err)
 		}
 		buf[0] &= byte(1<<top - 1)
@@ -297,6 +336,7 @@ func elementOfOrder(random io.Reader, p, alpha *big.Int) (*big.Int, error) {
 	e.Quo(e, alpha)
 	defer wipeInt(e)
 	bound := new(big.Int).Sub(p, big.NewInt(3))
+	defer wipeInt(bound)
 	for {
 		x, err := rand.Int(random, bound)
 		if err != nil {

@@ -2,6 +2,7 @@ package paillier
 
 import (
 	"crypto/rand"
+	"io"
 	"math/big"
 	"testing"
 )
@@ -107,6 +108,52 @@ func TestSubgroupPrime(t *testing.T) {
 		if new(big.Int).Mod(new(big.Int).Sub(p, one), new(big.Int).Lsh(alpha, 1)).Sign() != 0 {
 			t.Errorf("%d bits: 2α ∤ p−1", bits)
 		}
+	}
+}
+
+// TestProgressionWiped checks that the prime search leaves none of its
+// secrets (2α, the bounds on β, the residues of 2α, the candidates and the
+// sieve's marks) once wiped, after a search that succeeds and after one
+// whose source of randomness fails.
+func TestProgressionWiped(t *testing.T) {
+	primes := newSmallPrimes(sieveBound)
+	for name, random := range map[string]io.Reader{"success": rand.Reader, "failure": io.LimitReader(rand.Reader, 0)} {
+		t.Run(name, func(t *testing.T) {
+			alpha, err := randomPrime(rand.Reader, 256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := newProgression(alpha, 512, primes)
+			p, err := g.search(random, primes)
+			if (err == nil) != (name == "success") {
+				t.Fatalf("search: %v", err)
+			}
+			if p != nil && new(big.Int).Mod(new(big.Int).Sub(p, one), g.step).Sign() != 0 {
+				t.Fatal("2α ∤ p−1")
+			}
+			ints := []*big.Int{g.step, g.lo, g.hi, g.span, g.beta, g.p0, g.left, g.r}
+			if name == "success" && (g.beta.Sign() == 0 || g.p0.Sign() == 0) {
+				t.Fatal("search left no candidate to wipe")
+			}
+			g.wipe()
+			for i, x := range ints {
+				for _, w := range x.Bits()[:cap(x.Bits())] {
+					if w != 0 {
+						t.Fatalf("value %d of the search not wiped", i)
+					}
+				}
+			}
+			for _, r := range g.stepRes {
+				if r != 0 {
+					t.Fatal("residues of 2α not wiped")
+				}
+			}
+			for _, c := range g.composite {
+				if c {
+					t.Fatal("sieve marks not wiped")
+				}
+			}
+		})
 	}
 }
 

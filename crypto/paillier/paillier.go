@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 )
 
 const (
@@ -63,7 +64,8 @@ type Ciphertext struct {
 }
 
 // PrivateKey is a Paillier private key. Its secrets are erased by Wipe; a
-// PrivateKey must not be used concurrently with Wipe.
+// PrivateKey must not be used concurrently with Wipe, except by the pools
+// made WithPrivateKey, which Wipe closes.
 type PrivateKey struct {
 	PublicKey
 
@@ -75,7 +77,9 @@ type PrivateKey struct {
 	qInvP          *big.Int // q⁻¹ mod p, to join the halves
 	lambda, mu     *big.Int // λ = lcm(p−1, q−1), μ = λ⁻¹ mod n, for the reference path
 
-	wiped bool
+	poolsMu sync.Mutex               // guards pools and wiped against NewRandomness
+	pools   map[*Randomness]struct{} // open pools made WithPrivateKey(sk)
+	wiped   bool
 }
 
 // newPrivateKey derives every value decryption needs from the primes p and q,
@@ -159,16 +163,47 @@ func (sk *PrivateKey) Public() *PublicKey {
 }
 
 // Wipe overwrites p, q, α_p, α_q, λ, μ and every value derived from them,
-// after which Decrypt and DecryptBatch fail with ErrWiped. Copies that
-// math/big made while computing are beyond its reach: Go offers no guaranteed
-// erasure.
+// after which Decrypt and DecryptBatch fail with ErrWiped. It first closes
+// every open pool made WithPrivateKey(sk), which wipes the pool's copies of
+// those secrets and its tables modulo p² and q². Copies that math/big made
+// while computing are beyond its reach: Go offers no guaranteed erasure.
+// Wipe is idempotent.
 func (sk *PrivateKey) Wipe() {
+	sk.poolsMu.Lock()
+	sk.wiped = true
+	pools := sk.pools
+	sk.pools = nil
+	sk.poolsMu.Unlock()
+	for r := range pools {
+		r.Close()
+	}
 	for _, x := range sk.secrets() {
 		wipeInt(x)
 	}
 	sk.p, sk.q, sk.pSquared, sk.qSquared, sk.alphaP, sk.alphaQ = nil, nil, nil, nil, nil, nil
 	sk.hp, sk.hq, sk.qInvP, sk.lambda, sk.mu = nil, nil, nil, nil, nil
-	sk.wiped = true
+}
+
+// addPool records r as an open pool of the owner's; it fails once sk has
+// been wiped.
+func (sk *PrivateKey) addPool(r *Randomness) error {
+	sk.poolsMu.Lock()
+	defer sk.poolsMu.Unlock()
+	if sk.wiped {
+		return ErrWiped
+	}
+	if sk.pools == nil {
+		sk.pools = make(map[*Randomness]struct{})
+	}
+	sk.pools[r] = struct{}{}
+	return nil
+}
+
+// removePool forgets r, which has been closed.
+func (sk *PrivateKey) removePool(r *Randomness) {
+	sk.poolsMu.Lock()
+	delete(sk.pools, r)
+	sk.poolsMu.Unlock()
 }
 
 // secrets returns every secret value of sk.

@@ -365,8 +365,25 @@ func TestWipe(t *testing.T) {
 			t.Fatalf("secret %d is zero before Wipe", i)
 		}
 	}
+	// Two open pools of the owner's, one of them busy: Wipe closes both and
+	// wipes their copies of the secrets and their tables.
+	owners := []*Randomness{testPool(t, pk, WithPrivateKey(sk), WithPoolSize(1)), testPool(t, pk, WithPrivateKey(sk), WithLimit(3))}
+	var ownerSecrets [][]big.Word
+	for _, r := range owners {
+		mustNext(t, r)
+		ownerSecrets = append(ownerSecrets, ownerWords(r)...)
+	}
 
 	sk.Wipe()
+
+	if !allZero(ownerSecrets) {
+		t.Error("Wipe left words of an owner's pool")
+	}
+	for i, r := range owners {
+		if _, err := r.Next(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Errorf("owner's pool %d after Wipe: Next gives %v, want ErrClosed", i, err)
+		}
+	}
 
 	for i, x := range secrets {
 		if x.Sign() != 0 {

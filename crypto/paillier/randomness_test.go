@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"math/big"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,24 +37,223 @@ func TestDigit(t *testing.T) {
 }
 
 func TestFixedBaseMatchesExp(t *testing.T) {
-	pk := testKey(t, 0).Public()
-	base, err := randomUnit(rand.Reader, pk.nSquared)
+	sk := testKey(t, 0)
+	base, err := randomUnit(rand.Reader, sk.nSquared)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const bits = 130 // not a multiple of any window
-	for _, w := range []int{1, 6, 8} {
-		tab, err := newFixedBase(context.Background(), base, pk.nSquared, bits, w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		max := new(big.Int).Sub(new(big.Int).Lsh(one, bits), one)
-		for _, e := range []*big.Int{big.NewInt(0), big.NewInt(1), big.NewInt(255), max, randBelow(t, max), randBelow(t, max)} {
-			want := new(big.Int).Exp(base, e, pk.nSquared)
-			if got := tab.exp(e.FillBytes(make([]byte, (bits+7)/8))); got.Cmp(want) != 0 {
-				t.Fatalf("window %d, exponent %v: table gives a different power", w, e)
+	for _, tc := range []struct {
+		mod     *big.Int
+		bits    int
+		windows []int
+	}{
+		{sk.nSquared, 130, []int{1, 2, 6, 8, 9}}, // 130: not a multiple of any window
+		{sk.nSquared, ExponentBits(testBits), []int{8, 11}},
+		{sk.pSquared, sk.alphaP.BitLen(), []int{5, 12}}, // the owner's tables
+	} {
+		for _, w := range tc.windows {
+			tab, err := newFixedBase(context.Background(), base, tc.mod, tc.bits, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			max := new(big.Int).Sub(new(big.Int).Lsh(one, uint(tc.bits)), one)
+			exps := []*big.Int{big.NewInt(0), big.NewInt(1), big.NewInt(255), big.NewInt(1 << w), max, new(big.Int).Lsh(one, uint(tc.bits-1))}
+			for range 8 {
+				exps = append(exps, randBelow(t, max))
+			}
+			for _, e := range exps {
+				want := new(big.Int).Exp(base, e, tc.mod)
+				if got := tab.exp(e.FillBytes(make([]byte, (tc.bits+7)/8))); got.Cmp(want) != 0 {
+					t.Fatalf("%d-bit modulus, window %d, exponent %v: table gives a different power", tc.mod.BitLen(), w, e)
+				}
 			}
 		}
+	}
+}
+
+func TestWindowFor(t *testing.T) {
+	const ell, k = 448, 4096 / 64 // a 2048-bit key on a 64-bit machine
+	if w := windowFor(ell, k, -1, maxTableBytes); w != tableWindow {
+		t.Errorf("no limit: window %d, want %d", w, tableWindow)
+	}
+	if w := windowFor(ell, k, 200, maxTableBytes); w != tableWindow {
+		t.Errorf("200 factors: window %d, want %d", w, tableWindow)
+	}
+	prev := tableWindow
+	for _, n := range []int64{0, 1000, 10_000, 100_000, 1_000_000, 1 << 40} {
+		w := windowFor(ell, k, n, maxTableBytes)
+		if w < prev {
+			t.Errorf("%d factors: window %d, smaller than %d for fewer", n, w, prev)
+		}
+		if w > tableWindow && tableBytes(ell, w, k) > maxTableBytes {
+			t.Errorf("%d factors: window %d takes %d bytes, over %d", n, w, tableBytes(ell, w, k), maxTableBytes)
+		}
+		prev = w
+	}
+	if prev <= tableWindow {
+		t.Errorf("2^40 factors keep window %d", prev)
+	}
+	// A table of window 10 for 448-bit exponents modulo 4096 bits: 45 rows
+	// of 1023 entries of 512 bytes.
+	if got := tableBytes(448, 10, 4096/strconv.IntSize); got != 45*1023*512 {
+		t.Errorf("tableBytes = %d, want %d", got, 45*1023*512)
+	}
+}
+
+// TestOwnerFactorMatchesPlain checks that the owner's factor computed modulo
+// p² and q² from a mod α_p and a mod α_q is hs^a mod n².
+func TestOwnerFactorMatchesPlain(t *testing.T) {
+	sk := testKey(t, 0)
+	o, err := newOwnerBase(context.Background(), sk, -1, maxTableBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.wipe()
+	alpha := new(big.Int).Mul(sk.alphaP, sk.alphaQ)
+	exps := []*big.Int{big.NewInt(0), big.NewInt(1), new(big.Int).Sub(alpha, one), sk.alphaP, sk.alphaQ}
+	for range 16 {
+		exps = append(exps, randBelow(t, alpha), randBelow(t, new(big.Int).Lsh(one, uint(ExponentBits(testBits)))))
+	}
+	for _, a := range exps {
+		ep := new(big.Int).Mod(a, sk.alphaP).FillBytes(make([]byte, (sk.alphaP.BitLen()+7)/8))
+		eq := new(big.Int).Mod(a, sk.alphaQ).FillBytes(make([]byte, (sk.alphaQ.BitLen()+7)/8))
+		want := new(big.Int).Exp(sk.hs, a, sk.nSquared)
+		if got := o.exp(ep, eq); got.Cmp(want) != 0 {
+			t.Fatalf("exponent %v: owner's factor differs from hs^a mod n²", a)
+		}
+	}
+}
+
+// TestEveryPoolRoundTrips encrypts and re-randomises with every kind of
+// pool and decrypts with both decryptions.
+func TestEveryPoolRoundTrips(t *testing.T) {
+	sk := testKey(t, 0)
+	pk := sk.Public()
+	kinds := map[string][]RandomnessOption{
+		"short":                {},
+		"uniform":              {WithUniform()},
+		"owner":                {WithPrivateKey(sk)},
+		"owner, uniform":       {WithPrivateKey(sk), WithUniform()},
+		"short, large window":  {WithLimit(1 << 30), WithPoolSize(4)},
+		"owner, large windows": {WithPrivateKey(sk), WithLimit(1 << 30), WithPoolSize(4)},
+		"owner, limited":       {WithPrivateKey(sk), WithLimit(24)},
+	}
+	short := testPool(t, pk)
+	for name, opts := range kinds {
+		t.Run(name, func(t *testing.T) {
+			pool := testPool(t, pk, opts...)
+			if (pool.owner != nil) != (pool.sk != nil) || (pool.owner == nil) == (pool.table == nil) {
+				t.Fatal("pool has not exactly one kind of table")
+			}
+			ms := make([]*big.Int, 24)
+			for i := range ms {
+				ms[i] = randBelow(t, pk.n)
+			}
+			ms[0], ms[1] = big.NewInt(0), new(big.Int).Sub(pk.n, one)
+			cs, err := pk.EncryptBatch(context.Background(), pool, ms)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := sk.DecryptBatch(context.Background(), cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, m := range ms {
+				if got[i].Cmp(m) != 0 {
+					t.Fatalf("message %d decrypts to %v, want %v", i, got[i], m)
+				}
+				if ref, err := sk.DecryptReference(cs[i]); err != nil || ref.Cmp(m) != 0 {
+					t.Fatalf("message %d: reference decryption gives %v, %v", i, ref, err)
+				}
+			}
+			if pool.limited {
+				return // spent
+			}
+			c := encrypt(t, pk, short, ms[2])
+			c2 := pk.Rerandomize(c, mustNext(t, pool))
+			if c2.c.Cmp(c.c) == 0 || decrypt(t, sk, c2).Cmp(ms[2]) != 0 {
+				t.Fatal("re-randomisation left the ciphertext unchanged or changed its plaintext")
+			}
+		})
+	}
+}
+
+// TestOwnerPoolFactorsInSubgroup checks that the factors of an owner's pool
+// are distinct elements of the subgroup of order α other than 1.
+func TestOwnerPoolFactorsInSubgroup(t *testing.T) {
+	sk := testKey(t, 0)
+	pk := sk.Public()
+	pool := testPool(t, pk, WithPrivateKey(sk), WithLimit(64))
+	alpha := new(big.Int).Mul(sk.alphaP, sk.alphaQ)
+	seen := map[string]bool{}
+	for i := range 64 {
+		f := mustNext(t, pool)
+		if f.Cmp(one) <= 0 || f.Cmp(pk.nSquared) >= 0 {
+			t.Fatalf("factor %d outside (1, n²)", i)
+		}
+		if new(big.Int).Exp(f, alpha, pk.nSquared).Cmp(one) != 0 {
+			t.Fatalf("factor %d is not in the subgroup of order α", i)
+		}
+		if seen[f.String()] {
+			t.Fatalf("factor %d repeats", i)
+		}
+		seen[f.String()] = true
+	}
+}
+
+func TestWithPrivateKeyRejects(t *testing.T) {
+	sk, other := testKey(t, 0), testKey(t, 1)
+	if _, err := NewRandomness(context.Background(), other.Public(), rand.Reader, WithPrivateKey(sk)); err == nil {
+		t.Error("a pool for one key accepted another key's private key")
+	}
+	wiped, err := GenerateKey(rand.Reader, testBits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wiped.Wipe()
+	if _, err := NewRandomness(context.Background(), wiped.Public(), rand.Reader, WithPrivateKey(wiped)); !errors.Is(err, ErrWiped) {
+		t.Errorf("pool for a wiped key: %v, want ErrWiped", err)
+	}
+}
+
+// ownerWords returns every word of secret an owner's pool holds.
+func ownerWords(r *Randomness) [][]big.Word {
+	o := r.owner
+	out := [][]big.Word{o.p.table, o.q.table, o.p.mont.m, o.q.mont.m, o.p.mont.rr, o.q.mont.rr}
+	for _, x := range []*big.Int{o.alphaP, o.alphaQ, o.pSquared, o.qSquared, o.qInv} {
+		out = append(out, x.Bits()[:cap(x.Bits())])
+	}
+	return out
+}
+
+func allZero(ws [][]big.Word) bool {
+	for _, w := range ws {
+		for _, x := range w {
+			if x != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func TestCloseWipesOwnerPool(t *testing.T) {
+	sk := testKey(t, 0)
+	pool := testPool(t, sk.Public(), WithPrivateKey(sk), WithPoolSize(2))
+	mustNext(t, pool)
+	words := ownerWords(pool)
+	if allZero(words) {
+		t.Fatal("owner's tables are zero before Close")
+	}
+	pool.Close()
+	if !allZero(words) {
+		t.Error("Close left words of the owner's tables or secrets")
+	}
+	sk.poolsMu.Lock()
+	_, open := sk.pools[pool]
+	sk.poolsMu.Unlock()
+	if open {
+		t.Error("the key still lists a closed pool")
 	}
 }
 
@@ -96,7 +296,7 @@ func TestFactorsAreInSubgroup(t *testing.T) {
 	// Every pool for a key raises that key's hs.
 	other := testPool(t, pk, WithPoolSize(1), WithLimit(1))
 	for _, r := range []*Randomness{pool, other} {
-		if r.table.rows[0][0].Cmp(pk.hs) != 0 {
+		if r.table.exp([]byte{1}).Cmp(pk.hs) != 0 {
 			t.Fatal("pool table is not built on the key's hs")
 		}
 	}
@@ -204,6 +404,16 @@ func TestRandomnessReaderFailure(t *testing.T) {
 	}
 	if _, err := pool.Next(context.Background()); !errors.Is(err, errNoEntropy) {
 		t.Fatalf("Next on a pool without entropy: %v, want %v", err, errNoEntropy)
+	}
+	pool.Close()
+	// So does the key owner's, which draws its exponents below α_p and α_q.
+	sk := testKey(t, 0)
+	pool, err = NewRandomness(context.Background(), pk, failingReader{}, WithPrivateKey(sk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Next(context.Background()); !errors.Is(err, errNoEntropy) {
+		t.Fatalf("Next on an owner's pool without entropy: %v, want %v", err, errNoEntropy)
 	}
 	pool.Close()
 	// A source that fails later stops them once it does.
