@@ -395,7 +395,7 @@ func (g *regressionActor) record(res lasso.Result) error {
 		what  string
 		value any
 	}{
-		{"convergence_bits", res.Converged},
+		{"convergence_bits", res.Checks},
 		{"iterations", res.Iterations},
 		{"intercept", res.Intercept},
 		{"coefficients", res.Coefficients},

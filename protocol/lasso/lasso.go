@@ -66,14 +66,36 @@ type Options struct {
 	Alpha   float64 // penalty α ≥ 0, as in scikit-learn
 	MaxIter int     // iteration limit (default 5000)
 
-	// Tol is the convergence threshold on the norm of the gradient-mapping step, in
-	// standardised units (default 1e-8). It must stay well above the rounding noise,
-	// about 2^-FracBits·sqrt(d).
+	// Tol is scikit-learn's tol: the fit stops once the duality gap is at most
+	// Tol·||y - ȳ||²/n (default 1e-8, tighter than scikit-learn's 1e-4, which on
+	// ill-conditioned data stops far from the optimum).
 	Tol        float64
-	CheckEvery int // iterations between convergence tests (default 5)
-	Restart    int // iterations between momentum restarts (default 100)
-	FracBits   int // fractional bits of the solver's fixed point, 24 to 40 (default 32)
+	CheckEvery int // iterations between the starts of convergence tests, at least 3 (default 8)
+	FracBits   int // fractional bits of the solver's fixed point, 24 to 40 (default 40)
 	InputBits  int // bound on the encodings: |x·2^Frac| < 2^(InputBits-1) (default 64)
+	OutputBits int // the opened values are multiples of 2^-OutputBits, 8 to FracBits (default 32)
+
+	// Reveal, if set, is called at the moment each value is opened, with the value
+	// exactly as opened, before the solver goes on; an error stops the fit. See
+	// the Reveal* names for what is opened and the type of each value.
+	Reveal func(what string, value any) error
+}
+
+// What the solver opens, as passed to Options.Reveal.
+const (
+	RevealConverged   = "converged"   // bool: one convergence test
+	RevealIterations  = "iterations"  // int: iterations of the returned model
+	RevealGap         = "gap"         // float64: duality gap bound of the model, relative to ||y - ȳ||²/n
+	RevealCoefficient = "coefficient" // Coefficient: one coefficient, by feature name
+	RevealIntercept   = "intercept"   // float64
+	RevealR2          = "r2"          // float64
+)
+
+// Coefficient is one opened coefficient.
+type Coefficient struct {
+	Feature string // Data.Features[Index], or "" without names
+	Index   int
+	Value   float64
 }
 
 func (o Options) withDefaults() Options {
@@ -84,18 +106,28 @@ func (o Options) withDefaults() Options {
 		o.Tol = 1e-8
 	}
 	if o.CheckEvery == 0 {
-		o.CheckEvery = 5
-	}
-	if o.Restart == 0 {
-		o.Restart = 100
+		o.CheckEvery = 8
 	}
 	if o.FracBits == 0 {
-		o.FracBits = 32
+		o.FracBits = 40
 	}
 	if o.InputBits == 0 {
 		o.InputBits = 64
 	}
+	if o.OutputBits == 0 {
+		o.OutputBits = min(32, o.FracBits)
+	}
 	return o
+}
+
+func (o Options) reveal(what string, v any) error {
+	if o.Reveal == nil {
+		return nil
+	}
+	if err := o.Reveal(what, v); err != nil {
+		return fmt.Errorf("lasso: reveal %s: %w", what, err)
+	}
+	return nil
 }
 
 // Result is what a fit reveals, with its cost.
@@ -104,7 +136,9 @@ type Result struct {
 	Intercept    float64
 	Coefficients []float64 // in the units of the data, in the order of Data.Features
 	R2           float64
-	Converged    []bool  // every convergence bit opened, in order: all false but a final true if the fit converged
+	Converged    bool    // a convergence test passed: Gap ≤ Tol
+	Gap          float64 // duality gap bound of the returned model, relative to ||y - ȳ||²/n
+	Checks       []bool  // every convergence bit opened, in order
 	Rounds       int     // communication rounds of the fit
 	BytesSent    int64   // bytes this party sent during the fit
 	StatsSeconds float64 // the pass over the rows
@@ -113,10 +147,14 @@ type Result struct {
 
 // Bounds of the fixed-point solver, in bits above the binary point.
 const (
-	coefBits    = 16 // standardised coefficients and FISTA iterates: |u| < 2^16
-	penaltyBits = 14 // per-feature penalties are capped at 2^14 (beyond it, u_i = 0 anyway)
+	coefBits    = 24 // standardised coefficients, ADMM iterates and scaled duals: |u| < 2^24
+	penaltyBits = 1  // per-feature penalties are capped near 2 (beyond 1, u_i = 0 anyway)
 	ratioBits   = 48 // σ_y/σ_i < 2^48
+	inverseBits = 30 // entries of the Newton-Schulz iterates: |X| < 2^30
 )
+
+// relax is ADMM's over-relaxation factor, 13/8.
+const relaxNum, relaxShift = 13, 3
 
 // Solver is one party's state of a secure lasso fit.
 type Solver struct {
@@ -124,8 +162,9 @@ type Solver struct {
 	data Data
 	opts Options
 	n, d int
-	f    int // solver fractional bits
-	k    int // bits of the normalised variances
+	f    int        // solver fractional bits
+	unit fr.Element // 2^f
+	k    int        // bits of the normalised variances
 
 	start        time.Time
 	rounds0      int
@@ -137,22 +176,28 @@ type Solver struct {
 	// Statistics (exact integers): sums, and the centred cross products.
 	sx fr.Vector // Σx_i
 	sy fr.Element
-	// Standardised problem at scale 2^f: A = I - ηR (rows), b = ηρ, thresholds τ = ηλ,
-	// R with unit diagonal for R², ρ, and what turns u back into β.
-	A     []fr.Vector
+	// Standardised problem at scale 2^f: R with unit diagonal, ρ, penalties λ and
+	// what turns u back into β.
 	R     []fr.Vector
-	b     fr.Vector
 	rho   fr.Vector
-	tau   fr.Vector
-	ratio fr.Vector // σ_y/σ_i at scale 2^(2f)
+	lam   fr.Vector
+	ratio fr.Vector  // σ_y/σ_i at scale 2^(2f)
+	kappa fr.Vector  // 1/λ (λ plus one unit), for the duality gap
+	eta   fr.Element // 1/||R||_F
+	// ADMM: x ← Q·x + B·(z - w) + a at scale 2^(2f), thresholds τ = λ/σ at 2^f.
+	Q, B []fr.Vector
+	a    fr.Vector
+	tau  fr.Vector
 
-	// Iteration state.
-	iter, sinceRestart int
-	u, uPrev           fr.Vector // scale 2^f
-	vPrev              fr.Vector // last extrapolated point, scale 2^(2f)
-	pending            fr.Vector // shares of the last convergence bit, not yet opened
-	bits               []bool    // the convergence bits opened so far
-	done               bool
+	// Iteration state, at scale 2^f.
+	iter    int
+	x, z, w fr.Vector
+	absZ    fr.Vector // |z|
+	check   *gapCheck // the convergence test in flight
+	pending fr.Vector // shares of the last convergence bit, not yet opened
+	best    *gapCheck // the iterate whose test passed
+	bits    []bool    // the convergence bits opened so far
+	done    bool
 }
 
 // NewSolver checks the data and options; it does not communicate.
@@ -177,12 +222,16 @@ func NewSolver(eng *mpc.Engine, data Data, opts Options) (*Solver, error) {
 	switch {
 	case math.IsNaN(opts.Alpha) || math.IsInf(opts.Alpha, 0) || opts.Alpha < 0:
 		return nil, fmt.Errorf("lasso: alpha %v: want a finite value ≥ 0", opts.Alpha)
-	case opts.MaxIter < 1 || opts.CheckEvery < 1 || opts.Restart < 1:
-		return nil, fmt.Errorf("lasso: MaxIter, CheckEvery and Restart must be positive")
+	case opts.MaxIter < 1:
+		return nil, fmt.Errorf("lasso: MaxIter %d: want a positive value", opts.MaxIter)
+	case opts.CheckEvery < checkStages:
+		return nil, fmt.Errorf("lasso: CheckEvery %d: want at least %d", opts.CheckEvery, checkStages)
 	case !(opts.Tol > 0) || math.IsInf(opts.Tol, 0):
 		return nil, fmt.Errorf("lasso: tolerance %v: want a finite value > 0", opts.Tol)
 	case opts.FracBits < 24 || opts.FracBits > 40:
 		return nil, fmt.Errorf("lasso: %d fractional bits: want 24 to 40", opts.FracBits)
+	case opts.OutputBits < 8 || opts.OutputBits > opts.FracBits:
+		return nil, fmt.Errorf("lasso: %d output bits: want 8 to FracBits (%d)", opts.OutputBits, opts.FracBits)
 	case opts.InputBits < 2 || opts.InputBits > 64:
 		return nil, fmt.Errorf("lasso: %d input bits: want 2 to 64", opts.InputBits)
 	case data.Frac < 0 || data.Frac > 62:
@@ -195,7 +244,7 @@ func NewSolver(eng *mpc.Engine, data Data, opts Options) (*Solver, error) {
 	if k+1+mpc.Kappa+3 > mpc.FieldBits {
 		return nil, fmt.Errorf("lasso: %d rows of %d-bit values exceed the field", n, opts.InputBits)
 	}
-	s := &Solver{eng: eng, data: data, opts: opts, n: n, d: d, f: opts.FracBits, k: k}
+	s := &Solver{eng: eng, data: data, opts: opts, n: n, d: d, f: opts.FracBits, k: k, unit: mpc.Pow2(opts.FracBits)}
 	return s, nil
 }
 

@@ -32,9 +32,13 @@ func (s *Solver) Prepare(ctx context.Context) error {
 	if err := s.standardise(ctx, C); err != nil {
 		return fmt.Errorf("lasso: standardisation: %w", err)
 	}
-	s.u = make(fr.Vector, s.d)
-	s.uPrev = make(fr.Vector, s.d)
-	s.vPrev = make(fr.Vector, s.d)
+	if err := s.precondition(ctx); err != nil {
+		return fmt.Errorf("lasso: preconditioning: %w", err)
+	}
+	s.x = make(fr.Vector, s.d)
+	s.z = make(fr.Vector, s.d)
+	s.w = make(fr.Vector, s.d)
+	s.absZ = make(fr.Vector, s.d)
 	s.prepared = true
 	return nil
 }
@@ -248,7 +252,8 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 		}
 	}
 
-	// The step size η = 1/||R||_F, from ||R||_F² = d + 2·Σ_(i<j) R_ij² in [d, d²].
+	// η = 1/||R||_F, from ||R||_F² = d + 2·Σ_(i<j) R_ij² in [d, d²]: R's largest
+	// eigenvalue is at most 1/η.
 	fro := mpc.LocalDots([]fr.Vector{off}, []fr.Vector{off})
 	fro[0].Double(&fro[0])
 	dd := mpc.Pow2(2 * f)
@@ -265,43 +270,16 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	if err != nil {
 		return err
 	}
+	s.eta = eta[0]
 
-	// Round: A = I - ηR, b = ηρ, τ = ηλ.
-	var flat, etas fr.Vector
-	for i := range d {
-		for j := range d {
-			if i != j {
-				flat = append(flat, s.R[i][j])
-			}
-		}
-	}
-	etas = repeat(len(flat), eta[0])
-	b = e.NewBatch()
-	etaR := b.MulTrunc(flat, etas, f, 2*f+3)
-	etaRho := b.MulTrunc(s.rho, etas[:d], f, 2*f+3)
-	etaLam := b.MulTrunc(lam2.Value(), etas[:d], f, penaltyBits+2*f+6)
-	// σ_y/σ_i at scale 2^(2f), exactly the product of its mantissa and power of two.
-	ratioP := b.Mul(rat.Value(), ratioPow.Value())
-	if err := b.Run(ctx); err != nil {
+	// Round: σ_y/σ_i at scale 2^(2f), exactly the product of its mantissa and power
+	// of two.
+	ratioP, err := e.Mul(ctx, rat.Value(), ratioPow.Value())
+	if err != nil {
 		return err
 	}
-	s.ratio = ratioP.Value()
-	er := etaR.Value()
-	s.A = make([]fr.Vector, d)
-	p = 0
-	for i := range d {
-		s.A[i] = make(fr.Vector, d)
-		for j := range d {
-			if i == j {
-				s.A[i][i].Sub(&unit, &eta[0])
-			} else {
-				s.A[i][j].Neg(&er[p])
-				p++
-			}
-		}
-	}
-	s.b = etaRho.Value()
-	s.tau = etaLam.Value()
+	s.ratio = ratioP
+	s.lam = lam2.Value()
 	return nil
 }
 

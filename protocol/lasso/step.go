@@ -10,12 +10,15 @@ import (
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
-// Step runs one FISTA iteration in four rounds: the matrix-vector product
-// z = A·v + b with its truncation, then the soft-thresholding
-// u = min(z + τ, 0) - min(τ - z, 0), whose 2d comparisons share three rounds. Every
-// CheckEvery iterations the same comparison rounds also decide whether the squared
-// step ||u_k - v_(k-1)||² is below Tol²; that bit is opened in the first round of the
-// next Step, and when it is set the Step ends there and reports done. done is also
+// Step runs one ADMM iteration in four rounds: the x-update with its over-relaxed
+// copy x̂ = γx + (1-γ)z (one matrix-vector product and its truncation), then the
+// soft-thresholding z = min(v + τ, 0) - min(τ - v, 0) of v = x̂ + w, whose 2d
+// comparisons share three rounds, and w ← v - z.
+//
+// Every CheckEvery iterations a convergence test of the current z starts; its stages
+// ride in the rounds of the next three iterations (see gapCheck), and its bit is
+// opened in the first round of the one after. When the bit is set the Step ends
+// there and reports done, and the fit's result is the z that was tested. done is also
 // reported when MaxIter iterations have run.
 func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	if !s.prepared {
@@ -26,23 +29,35 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	}
 	d, f := s.d, s.f
 	s.iter++
-	s.sinceRestart++
 
-	// v = u + μ·(u - u_prev) with μ = (j-1)/(j+2), j counting from the last restart;
-	// at scale 2^(2f) so that μ needs no truncation.
-	j := s.sinceRestart
-	mu := fixedInt(float64(j-1)/float64(j+2), f)
-	v := mpc.Sub(mpc.ScaleBig(s.u, new(big.Int).Add(pow2(f), mu)), mpc.ScaleBig(s.uPrev, mu))
-
-	// Round: z = A·v + b at scale 2^f, and the pending convergence bit.
-	zl := mpc.LocalMatVec(s.A, v)
-	bScaled := mpc.ScaleBig(s.b, pow2(2*f))
-	zl.Add(zl, bScaled)
+	// Round: x = Q·x + B·(z - w) + a and x̂, the pending bit, and the test's products.
+	zw := mpc.Sub(s.z, s.w)
+	xl := mpc.LocalMatVec(s.Q, s.x)
+	xl.Add(xl, mpc.LocalMatVec(s.B, zw))
+	clear(zw)
+	for i := range xl {
+		var t fr.Element
+		t.Mul(&s.a[i], &s.unit)
+		xl[i].Add(&xl[i], &t)
+	}
+	// x̂ = (13·x + 3·(-z))/8 at scale 2^(3f+3).
+	hat := mpc.Add(mpc.Scale(xl, relaxNum), mpc.ScaleBig(s.z, new(big.Int).Lsh(big.NewInt(1<<relaxShift-relaxNum), uint(2*f))))
+	both := append(xl, hat...)
 	batch := s.eng.NewBatch()
-	zp := batch.Trunc(zl, 2*f, 3*f+coefBits+bitLen(d)+5)
+	xb := 3*f + coefBits + bitLen(d) + 4
+	xp := batch.Trunc(both[:d], 2*f, xb)
+	hp := batch.Trunc(both[d:], 2*f+relaxShift, xb+relaxShift)
 	var bit *mpc.Pending
 	if s.pending != nil {
 		bit = batch.Open(s.pending)
+	}
+	c := s.check
+	if c == nil && (s.iter-1)%s.opts.CheckEvery == 0 && s.iter > 1 {
+		c = s.newCheck()
+		s.check = c
+	}
+	if c != nil {
+		c.products(batch)
 	}
 	if err := batch.Run(ctx); err != nil {
 		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
@@ -50,59 +65,242 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	if bit != nil {
 		s.pending = nil
 		b := bit.Value()[0]
-		s.bits = append(s.bits, b.IsOne())
-		if b.IsOne() {
+		converged := b.IsOne()
+		if !converged && !b.IsZero() {
+			return false, fmt.Errorf("lasso: iteration %d: convergence bit opened as %s", s.iter, b.String())
+		}
+		s.bits = append(s.bits, converged)
+		if err := s.opts.reveal(RevealConverged, converged); err != nil {
+			return false, err
+		}
+		if converged {
 			s.iter-- // converged before this iteration: drop it
 			s.done = true
 			return true, nil
-		} else if !b.IsZero() {
-			return false, fmt.Errorf("lasso: iteration %d: convergence bit opened as %s", s.iter, b.String())
 		}
+		s.wipeBest()
 	}
-	z := zp.Value()
+	x, xh := xp.Value(), hp.Value()
 
-	// Soft-thresholding, and the convergence test of the previous step.
-	a := make(fr.Vector, 2*d)
+	// Soft-thresholding, and the test's comparisons.
+	v := mpc.Add(xh, s.w)
+	cmpX := make(fr.Vector, 2*d)
 	for i := range d {
-		a[i].Add(&z[i], &s.tau[i])   // z + τ
-		a[d+i].Sub(&s.tau[i], &z[i]) // τ - z
+		cmpX[i].Add(&v[i], &s.tau[i])   // v + τ
+		cmpX[d+i].Sub(&s.tau[i], &v[i]) // τ - v
 	}
-	cmps := []*mpc.Comparison{{X: a, Bits: f + coefBits + 2, WithMin: true}}
-	check := s.iter > 1 && (s.iter-1)%s.opts.CheckEvery == 0 && s.iter < s.opts.MaxIter
-	if check {
-		cmps = append(cmps, &mpc.Comparison{X: s.stepNorm(), Bits: s.convBits()})
+	cmps := []*mpc.Comparison{{X: cmpX, Bits: f + coefBits + 3, WithMin: true}}
+	if c != nil {
+		cmps = append(cmps, c.comparisons()...)
 	}
 	if err := s.eng.Compare(ctx, cmps...); err != nil {
 		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
 	}
+	if c != nil {
+		if s.pending = c.results(cmps[1:]); s.pending != nil {
+			s.check, s.best = nil, c
+		}
+	}
 	mins := cmps[0].Min
-	next := mpc.Sub(mins[:d], mins[d:])
-	if check {
-		s.pending = cmps[1].Neg
+	z := mpc.Sub(mins[:d], mins[d:])
+	abs := mpc.Add(mins[:d], mins[d:])
+	for i := range abs {
+		abs[i].Neg(&abs[i])
 	}
-	clear(s.uPrev)
-	s.uPrev, s.u, s.vPrev = s.u, next, v
-	if s.sinceRestart == s.opts.Restart {
-		s.sinceRestart = 0
-	}
+	clear(s.x)
+	clear(s.w)
+	clear(s.absZ)
+	s.x, s.w, s.z, s.absZ = x, mpc.Sub(v, z), z, abs
+	clear(v)
+	clear(xh)
+	clear(cmpX)
 	if s.iter >= s.opts.MaxIter {
 		s.done = true
 	}
 	return s.done, nil
 }
 
-// stepNorm returns degree-2 shares of ||u·2^f - v_prev||² - Tol²·2^(4f): negative when
-// the last step, at scale 2^(4f), is shorter than the tolerance.
-func (s *Solver) stepNorm() fr.Vector {
-	f := s.f
-	diff := mpc.Sub(mpc.ScaleBig(s.u, pow2(f)), s.vPrev)
-	out := mpc.LocalDots([]fr.Vector{diff}, []fr.Vector{diff})
-	tol := fixedInt(s.opts.Tol*s.opts.Tol, 4*f)
-	var t fr.Element
-	t.SetBigInt(tol)
-	out[0].Sub(&out[0], &t)
-	return out
+// checkStages is the number of iterations whose rounds a convergence test uses
+// before its bit can be opened.
+const checkStages = 3
+
+// gapCheck is a convergence test of one iterate u: whether scikit-learn's duality gap
+//
+//	G(s) = ½q·(1 + s²) + Σλ_i·|u_i| - s·c,   q = 1 - 2ρ'u + u'Ru,   c = 1 - ρ'u,
+//
+// (the gap ||y - Xβ||²/n-relative, in standardised units, of the dual point s times
+// the residual), is at most Tol for s = 1/m with m = 1 + Σ_i max(|g_i|/λ_i - 1, 0)
+// and g = ρ - Ru: the dual point is then feasible, |s·g_i| ≤ λ_i. Where every
+// |g_i| ≤ λ_i, m = 1 as in scikit-learn; near the optimum m exceeds scikit-learn's
+// max(1, max_i |g_i|/λ_i) by no more than the sum of the small excesses. A g_i
+// beyond 2λ_i fails the test. The test never divides: it checks
+//
+//	(½q + Σλ_i|u_i| - Tol)·m² + ½q - c·m ≤ 0.
+//
+// Its stages run in the rounds of three iterations:
+//
+//  1. round 1: Ru; comparisons: g_i ∓ 2λ_i, clipping g to ±2λ;
+//  2. round 1: h = κ·g (|h| ≤ 2) and the scalars q, Σλ|u|, c; comparisons: ±h_i - 1,
+//     giving max(|h_i| - 1, 0);
+//  3. round 1: m²; comparison: the inequality, plus a large multiple of the number of
+//     clipped g_i.
+type gapCheck struct {
+	s     *Solver
+	stage int
+	iter  int       // the iteration that made u
+	u     fr.Vector // the iterate under test, and |u|
+	abs   fr.Vector
+
+	ru         *mpc.Pending
+	g          fr.Vector
+	clipped    fr.Vector // Σ of [g_i out of ±2λ_i] terms, as shares
+	h, scalars *mpc.Pending
+	m          fr.Vector // m at scale 2^f
+	m2         *mpc.Pending
+	A, B, C    fr.Element // twice ½q + Σλ|u|, ½q and c, at scale 2^f
 }
 
-// convBits bounds the step norm: d·(2^(coefBits+2)·2^(2f))².
-func (s *Solver) convBits() int { return 4*s.f + 2*coefBits + 6 + bitLen(s.d) }
+func (s *Solver) newCheck() *gapCheck {
+	return &gapCheck{s: s, stage: 1, iter: s.iter - 1, u: append(fr.Vector(nil), s.z...), abs: append(fr.Vector(nil), s.absZ...)}
+}
+
+// Bounds of the test's values.
+func (s *Solver) gBits() int { return s.f + coefBits + bitLen(s.d) + 2 }
+
+// qBits bounds q and the scalars of the test at scale 2^f: |u'Ru| < d²·2^(2·coefBits).
+func (s *Solver) qBits() int { return s.f + 2*coefBits + 2*bitLen(s.d) + 3 }
+
+func (c *gapCheck) products(b *mpc.Batch) {
+	s := c.s
+	d, f := s.d, s.f
+	switch c.stage {
+	case 1:
+		c.ru = b.Trunc(mpc.LocalMatVec(s.R, c.u), f, s.gBits()+f)
+	case 2:
+		c.h = b.MulTrunc(c.g, s.kappa, f, 3*f+penaltyBits+6)
+		// u'Ru, ρ'u and Σλ|u| at scale 2^(2f).
+		ru := c.ru.Value()
+		sc := mpc.LocalDots([]fr.Vector{c.u, s.rho, s.lam}, []fr.Vector{ru, c.u, c.abs})
+		c.scalars = b.Trunc(sc, f, s.qBits()+f)
+	case 3:
+		c.m2 = b.MulTrunc(c.m, c.m, f, 2*f+2*bitLen(d+1)+2)
+	}
+}
+
+func (c *gapCheck) comparisons() []*mpc.Comparison {
+	s := c.s
+	d, f := s.d, s.f
+	switch c.stage {
+	case 1:
+		ru := c.ru.Value()
+		c.g = mpc.Sub(s.rho, ru)
+		x := make(fr.Vector, 2*d)
+		lam2 := mpc.Scale(s.lam, 2)
+		for i := range d {
+			x[i].Sub(&c.g[i], &lam2[i]) // g - 2λ
+			x[d+i].Neg(&c.g[i])         // -g - 2λ
+			x[d+i].Sub(&x[d+i], &lam2[i])
+		}
+		return []*mpc.Comparison{{X: x, Bits: s.gBits() + 1, WithMin: true}}
+	case 2:
+		h := c.h.Value()
+		x := make(fr.Vector, 2*d)
+		unit := s.unit
+		for i := range d {
+			x[i].Sub(&h[i], &unit) // h - 1
+			x[d+i].Neg(&h[i])      // -h - 1
+			x[d+i].Sub(&x[d+i], &unit)
+		}
+		return []*mpc.Comparison{{X: x, Bits: f + 4, WithMin: true}}
+	case 3:
+		// 2·((A - Tol)·m² + B - C·m) at scale 2^(2f), plus 2^phiBits per clipped g_i.
+		m2 := c.m2.Value()
+		tol := fromFloat(2*s.opts.Tol, f)
+		var at fr.Element
+		at.Sub(&c.A, &tol)
+		phi := mpc.LocalDots([]fr.Vector{{at}, {c.C}}, []fr.Vector{{m2[0]}, {c.m[0]}})
+		phi[0].Sub(&phi[0], &phi[1])
+		var bt fr.Element
+		bt.Mul(&c.B, &s.unit)
+		phi[0].Add(&phi[0], &bt)
+		var big fr.Element
+		big.Mul(&c.clipped[0], ptr(mpc.Pow2(s.phiBits())))
+		phi[0].Add(&phi[0], &big)
+		return []*mpc.Comparison{{X: phi[:1], Bits: s.phiBits() + bitLen(2*d) + 2}}
+	}
+	return nil
+}
+
+// phiBits bounds the test's inequality at scale 2^(2f): m ≤ d + 1.
+func (s *Solver) phiBits() int { return s.qBits() + s.f + 2*bitLen(s.d+1) + 5 }
+
+// results takes the test's comparisons and returns the shares of the bit to open
+// once the last stage has run, or nil.
+func (c *gapCheck) results(cs []*mpc.Comparison) fr.Vector {
+	s := c.s
+	d := s.d
+	switch c.stage {
+	case 1:
+		// g' = g - max(g - 2λ, 0) + max(-g - 2λ, 0); clipped counts [x ≥ 0].
+		x, mn, neg := cs[0].X, cs[0].Min, cs[0].Neg
+		c.clipped = make(fr.Vector, 1)
+		one := fr.One()
+		for i := range d {
+			var hi, lo fr.Element
+			hi.Sub(&x[i], &mn[i])
+			lo.Sub(&x[d+i], &mn[d+i])
+			c.g[i].Sub(&c.g[i], &hi)
+			c.g[i].Add(&c.g[i], &lo)
+			for _, k := range []int{i, d + i} {
+				var t fr.Element
+				t.Sub(&one, &neg[k])
+				c.clipped[0].Add(&c.clipped[0], &t)
+			}
+		}
+	case 2:
+		x, mn := cs[0].X, cs[0].Min
+		c.m = fr.Vector{s.unit}
+		for i := range 2 * d {
+			var t fr.Element
+			t.Sub(&x[i], &mn[i])
+			c.m[0].Add(&c.m[0], &t)
+		}
+		// Twice the scalars, which keeps them integers: 2A = q + 2Σλ|u|, 2B = q,
+		// 2C = 2 - 2ρ'u, with q = 1 - 2ρ'u + u'Ru.
+		sc := c.scalars.Value() // u'Ru, ρ'u, Σλ|u|
+		var q fr.Element
+		q.Double(&sc[1])
+		q.Sub(&s.unit, &q)
+		q.Add(&q, &sc[0])
+		c.B = q
+		c.A.Double(&sc[2])
+		c.A.Add(&c.A, &q)
+		c.C.Sub(&s.unit, &sc[1])
+		c.C.Double(&c.C)
+		clear(c.g)
+	case 3:
+		out := append(fr.Vector(nil), cs[0].Neg...)
+		c.stage++
+		return out
+	}
+	c.stage++
+	return nil
+}
+
+// wipeBest forgets the iterate of a test that failed.
+func (s *Solver) wipeBest() {
+	if s.best != nil {
+		clear(s.best.u)
+		clear(s.best.abs)
+		s.best = nil
+	}
+}
+
+func ptr(e fr.Element) *fr.Element { return &e }
+
+// fromFloat returns round(x·2^s) as a field element.
+func fromFloat(x float64, s int) fr.Element {
+	var e fr.Element
+	e.SetBigInt(fixedInt(x, s))
+	return e
+}
