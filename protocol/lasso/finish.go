@@ -35,10 +35,34 @@ func (s *Solver) Finish(ctx context.Context) (Result, error) {
 func (s *Solver) finish(ctx context.Context) (Result, error) {
 	d, f, ob := s.d, s.f, s.opts.OutputBits
 	e := s.eng
-	u, abs, iters := s.z, s.absZ, s.iter
+	// The model: the first copy whose test passed, chosen without opening which, or
+	// else the last iterate of the middle copy.
+	mid := s.copies[len(s.copies)/2]
+	u, abs, iters := mid.z, mid.absZ, s.iter
 	converged := len(s.bits) > 0 && s.bits[len(s.bits)-1]
 	if converged {
-		u, abs, iters = s.best.u, s.best.abs, s.best.iter
+		t := s.best
+		sel, err := s.selection(ctx, t)
+		if err != nil {
+			return Result{}, err
+		}
+		var us, as []fr.Vector
+		for p, g := range t.gaps {
+			r := repeat(d, sel[p])
+			us, as = append(us, mpc.LocalMul(r, g.u)), append(as, mpc.LocalMul(r, g.abs))
+		}
+		sum := make(fr.Vector, 2*d)
+		for p := range us {
+			for i := range d {
+				sum[i].Add(&sum[i], &us[p][i])
+				sum[d+i].Add(&sum[d+i], &as[p][i])
+			}
+		}
+		chosen, err := e.Reduce(ctx, sum)
+		if err != nil {
+			return Result{}, err
+		}
+		u, abs, iters = chosen[:d], chosen[d:], t.iter
 	}
 
 	// Round: R·u exactly at scale 2^(2f) for R², and truncated for the gradient.
@@ -208,18 +232,14 @@ func toFloat(x *big.Int, s int) float64 {
 
 // wipe clears the solver's shares: they are of no use once the result is open.
 func (s *Solver) wipe() {
-	for _, rows := range [][]fr.Vector{s.R, s.Q, s.B} {
-		wipeRows(rows)
+	wipeRows(s.R)
+	for _, c := range s.copies {
+		c.wipe()
 	}
-	for _, v := range []fr.Vector{s.rho, s.lam, s.ratio, s.kappa, s.a, s.tau, s.x, s.z, s.w, s.absZ, s.pending, s.sx} {
+	for _, v := range []fr.Vector{s.rho, s.lam, s.ratio, s.kappa, s.pending, s.sx} {
 		clear(v)
 	}
-	s.wipeBest()
-	if c := s.check; c != nil {
-		clear(c.u)
-		clear(c.abs)
-		clear(c.g)
-		clear(c.m)
-	}
+	s.best.wipe()
+	s.test.wipe()
 	s.sy, s.eta = fr.Element{}, fr.Element{}
 }

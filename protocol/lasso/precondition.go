@@ -2,6 +2,7 @@ package lasso
 
 import (
 	"context"
+	"math"
 	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -42,10 +43,11 @@ func (s *Solver) precondition(ctx context.Context) error {
 	unit := mpc.Pow2(f)
 
 	// ||R^-1||_F from the iterates of Newton-Schulz on R.
-	X, err := s.newtonSchulz(ctx, s.R, inverseIters)
+	Xs, err := s.newtonSchulz(ctx, [][]fr.Vector{s.R}, fr.Vector{s.eta}, inverseIters)
 	if err != nil {
 		return err
 	}
+	X := Xs[0]
 	sq := mpc.LocalDots(X, X)
 	var y fr.Element
 	for i := range sq {
@@ -81,52 +83,100 @@ func (s *Solver) precondition(ctx context.Context) error {
 		return err
 	}
 
-	// M ≈ (R + σI)^-1.
-	A := make([]fr.Vector, d)
-	for i := range d {
-		A[i] = append(fr.Vector(nil), s.R[i]...)
-		A[i][i].Add(&unit, &sigma[0])
-	}
-	M, err := s.newtonSchulz(ctx, A, shiftedIters)
-	wipeRows(A)
-	if err != nil {
-		return err
-	}
-	defer wipeRows(M)
-
-	// Round: B = σM, M·R and a = Mρ exactly at scale 2^(2f); τ = λ/σ.
+	// The copies' σ_p = σ·c_p and 1/σ_p, and starting points X_p = η·2^-s_p·I for
+	// M_p ≈ (R + σ_p·I)^-1, with 2^s_p ≥ (1 + c_p/√2)/1.5 so that the eigenvalues of
+	// X_p·(R + σ_p·I) stay below 1.5.
+	P := len(sigmaScales)
 	b := e.NewBatch()
-	flatM := make(fr.Vector, 0, d*d)
-	var rowsM, colsR []fr.Vector
-	for i := range d {
-		flatM = append(flatM, M[i]...)
-		for j := range d {
-			rowsM, colsR = append(rowsM, M[i]), append(colsR, s.R[j]) // R is symmetric: its rows are its columns
+	invP := make([]*mpc.Pending, P)
+	x0P := make([]*mpc.Pending, P)
+	for p, c := range sigmaScales {
+		invP[p] = b.Trunc(mpc.LocalMul(invSigma, fr.Vector{fromFloat(1/float64(c), f)}), f, pBits+f+2)
+		sh := 0
+		for float64(int(1)<<sh)*1.5 < 1+float64(c)/math.Sqrt2 {
+			sh++
 		}
+		if sh == 0 {
+			x0P[p] = nil
+			continue
+		}
+		x0P[p] = b.Trunc(fr.Vector{s.eta}, sh, f+2)
 	}
-	sm := b.Mul(flatM, repeat(d*d, sigma[0]))
-	mr := b.Reduce(mpc.LocalDots(rowsM, colsR))
-	ma := b.Reduce(mpc.LocalMatVec(M, s.rho))
-	tau := b.MulTrunc(s.lam, repeat(d, invSigma[0]), f, f+penaltyBits+3+pBits-f+f+1)
 	if err := b.Run(ctx); err != nil {
 		return err
 	}
-	s.B, s.Q = make([]fr.Vector, d), make([]fr.Vector, d)
-	one2 := mpc.Pow2(2 * f)
-	smv, mrv := sm.Value(), mr.Value()
-	for i := range d {
-		s.B[i] = smv[i*d : (i+1)*d : (i+1)*d]
-		s.Q[i] = make(fr.Vector, d)
-		for j := range d {
-			q := &s.Q[i][j]
-			q.Neg(&mrv[i*d+j])
-			q.Sub(q, &smv[i*d+j])
+	As := make([][]fr.Vector, P)
+	x0 := make(fr.Vector, P)
+	sigmas := make(fr.Vector, P)
+	for p, c := range sigmaScales {
+		sigmas[p] = mpc.Scale(sigma, c)[0]
+		x0[p] = s.eta
+		if x0P[p] != nil {
+			x0[p] = x0P[p].Value()[0]
 		}
-		s.Q[i][i].Add(&s.Q[i][i], &one2)
+		As[p] = make([]fr.Vector, d)
+		for i := range d {
+			As[p][i] = append(fr.Vector(nil), s.R[i]...)
+			As[p][i][i].Add(&unit, &sigmas[p])
+		}
 	}
-	clear(mrv)
-	s.a = ma.Value()
-	s.tau = tau.Value()
+	Ms, err := s.newtonSchulz(ctx, As, x0, shiftedIters)
+	for _, A := range As {
+		wipeRows(A)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, M := range Ms {
+			wipeRows(M)
+		}
+	}()
+
+	// Round: B = σM, M·R and a = Mρ exactly at scale 2^(2f); τ = λ/σ, per copy.
+	b = e.NewBatch()
+	type pend struct{ sm, mr, ma, tau *mpc.Pending }
+	ps := make([]pend, P)
+	for p, M := range Ms {
+		flatM := make(fr.Vector, 0, d*d)
+		var rowsM, colsR []fr.Vector
+		for i := range d {
+			flatM = append(flatM, M[i]...)
+			for j := range d {
+				rowsM, colsR = append(rowsM, M[i]), append(colsR, s.R[j]) // R is symmetric: its rows are its columns
+			}
+		}
+		ps[p] = pend{
+			sm:  b.Mul(flatM, repeat(d*d, sigmas[p])),
+			mr:  b.Reduce(mpc.LocalDots(rowsM, colsR)),
+			ma:  b.Reduce(mpc.LocalMatVec(M, s.rho)),
+			tau: b.MulTrunc(s.lam, repeat(d, invP[p].Value()[0]), f, 2*f+inverseBits+bitLen(d)+8),
+		}
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	one2 := mpc.Pow2(2 * f)
+	s.copies = make([]*admmCopy, P)
+	for p := range P {
+		c := &admmCopy{Q: make([]fr.Vector, d), B: make([]fr.Vector, d),
+			x: make(fr.Vector, d), z: make(fr.Vector, d), w: make(fr.Vector, d), absZ: make(fr.Vector, d)}
+		smv, mrv := ps[p].sm.Value(), ps[p].mr.Value()
+		for i := range d {
+			c.B[i] = smv[i*d : (i+1)*d : (i+1)*d]
+			c.Q[i] = make(fr.Vector, d)
+			for j := range d {
+				q := &c.Q[i][j]
+				q.Neg(&mrv[i*d+j])
+				q.Sub(q, &smv[i*d+j])
+			}
+			c.Q[i][i].Add(&c.Q[i][i], &one2)
+		}
+		clear(mrv)
+		c.a = ps[p].ma.Value()
+		c.tau = ps[p].tau.Value()
+		s.copies[p] = c
+	}
 
 	// κ = 1/(λ + 2^-f), bounded by 2^f, for the dual scaling of the gap.
 	lam1 := mpc.AddConst(s.lam, big.NewInt(1))
@@ -135,61 +185,77 @@ func (s *Solver) precondition(ctx context.Context) error {
 	return err
 }
 
-// newtonSchulz returns about A^-1 at scale 2^f, for a symmetric positive definite A
-// at scale 2^f with eigenvalues of A/||R||_F in (0, 2): iters iterations of
-// X ← X·(2I - A·X) from X = η·I, two rounds each. The products are computed in full:
-// forcing A·X to be symmetric, as it is in exact arithmetic, makes the iteration
-// unstable in fixed point.
-func (s *Solver) newtonSchulz(ctx context.Context, A []fr.Vector, iters int) ([]fr.Vector, error) {
+// newtonSchulz returns about A_p^-1 at scale 2^f for each symmetric positive
+// definite A_p at scale 2^f: iters iterations of X ← X·(2I - A·X) from X = x0_p·I,
+// where the eigenvalues of x0_p·A_p must lie in (0, 2); two rounds per iteration for
+// all of them together. The products are computed in full: forcing A·X to be
+// symmetric, as it is in exact arithmetic, makes the iteration unstable in fixed
+// point.
+func (s *Solver) newtonSchulz(ctx context.Context, As [][]fr.Vector, x0 fr.Vector, iters int) ([][]fr.Vector, error) {
 	d, f := s.d, s.f
-	X := make([]fr.Vector, d)
-	for i := range X {
-		X[i] = make(fr.Vector, d)
-		X[i][i] = s.eta
+	Xs := make([][]fr.Vector, len(As))
+	for p := range Xs {
+		Xs[p] = make([]fr.Vector, d)
+		for i := range d {
+			Xs[p][i] = make(fr.Vector, d)
+			Xs[p][i][i] = x0[p]
+		}
 	}
 	two := mpc.Pow2(f + 1)
 	for range iters {
-		T, err := s.matMul(ctx, A, X, 2*f+8)
+		Ts, err := s.matMul(ctx, As, Xs, 2*f+8)
 		if err != nil {
 			return nil, err
 		}
-		for i := range d { // T ← 2I - A·X
-			for j := range d {
-				T[i][j].Neg(&T[i][j])
+		for _, T := range Ts { // T ← 2I - A·X
+			for i := range d {
+				for j := range d {
+					T[i][j].Neg(&T[i][j])
+				}
+				T[i][i].Add(&T[i][i], &two)
 			}
-			T[i][i].Add(&T[i][i], &two)
 		}
-		next, err := s.matMul(ctx, X, T, 2*f+inverseBits+3)
-		wipeRows(T)
-		wipeRows(X)
+		next, err := s.matMul(ctx, Xs, Ts, 2*f+inverseBits+3)
+		for p := range Xs {
+			wipeRows(Ts[p])
+			wipeRows(Xs[p])
+		}
 		if err != nil {
 			return nil, err
 		}
-		X = next
+		Xs = next
 	}
-	return X, nil
+	return Xs, nil
 }
 
-// matMul returns A·X truncated to scale 2^f, for matrices at scale 2^f whose product
-// is below 2^(bits-1) at scale 2^(2f): one round.
-func (s *Solver) matMul(ctx context.Context, A, X []fr.Vector, bits int) ([]fr.Vector, error) {
+// matMul returns A_p·X_p truncated to scale 2^f for each p, for matrices at scale
+// 2^f whose products are below 2^(bits-1) at scale 2^(2f): one round.
+func (s *Solver) matMul(ctx context.Context, As, Xs [][]fr.Vector, bits int) ([][]fr.Vector, error) {
 	d := s.d
-	cols := transpose(X)
-	defer wipeRows(cols)
-	rows := make([]fr.Vector, 0, d*d)
-	all := make([]fr.Vector, 0, d*d)
-	for i := range d {
-		for j := range d {
-			rows, all = append(rows, A[i]), append(all, cols[j])
+	b := s.eng.NewBatch()
+	ps := make([]*mpc.Pending, len(As))
+	for p, A := range As {
+		cols := transpose(Xs[p])
+		rows := make([]fr.Vector, 0, d*d)
+		all := make([]fr.Vector, 0, d*d)
+		for i := range d {
+			for j := range d {
+				rows, all = append(rows, A[i]), append(all, cols[j])
+			}
 		}
+		ps[p] = b.Trunc(mpc.LocalDots(rows, all), s.f, bits+bitLen(d))
+		wipeRows(cols)
 	}
-	t, err := s.eng.Trunc(ctx, mpc.LocalDots(rows, all), s.f, bits+bitLen(d))
-	if err != nil {
+	if err := b.Run(ctx); err != nil {
 		return nil, err
 	}
-	out := make([]fr.Vector, d)
-	for i := range out {
-		out[i] = t[i*d : (i+1)*d : (i+1)*d]
+	out := make([][]fr.Vector, len(As))
+	for p := range out {
+		t := ps[p].Value()
+		out[p] = make([]fr.Vector, d)
+		for i := range d {
+			out[p][i] = t[i*d : (i+1)*d : (i+1)*d]
+		}
 	}
 	return out, nil
 }

@@ -35,10 +35,6 @@ func (s *Solver) Prepare(ctx context.Context) error {
 	if err := s.precondition(ctx); err != nil {
 		return fmt.Errorf("lasso: preconditioning: %w", err)
 	}
-	s.x = make(fr.Vector, s.d)
-	s.z = make(fr.Vector, s.d)
-	s.w = make(fr.Vector, s.d)
-	s.absZ = make(fr.Vector, s.d)
 	s.prepared = true
 	return nil
 }

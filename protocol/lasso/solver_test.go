@@ -97,7 +97,7 @@ func TestStepwise(t *testing.T) {
 		afterDoneErr error
 	}
 	res := run3(t, func(ctx context.Context, e *mpc.Engine, i int) (out, error) {
-		s, err := NewSolver(e, data[i], Options{Alpha: alpha, CheckEvery: 3})
+		s, err := NewSolver(e, data[i], Options{Alpha: alpha, CheckEvery: 5})
 		if err != nil {
 			return out{}, err
 		}

@@ -10,16 +10,16 @@ import (
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
-// Step runs one ADMM iteration in four rounds: the x-update with its over-relaxed
-// copy x̂ = γx + (1-γ)z (one matrix-vector product and its truncation), then the
-// soft-thresholding z = min(v + τ, 0) - min(τ - v, 0) of v = x̂ + w, whose 2d
-// comparisons share three rounds, and w ← v - z.
+// Step runs one ADMM iteration of every copy in four rounds: the x-update with its
+// over-relaxed copy x̂ = γx + (1-γ)z (one matrix-vector product and its
+// truncation), then the soft-thresholding z = min(v + τ, 0) - min(τ - v, 0) of
+// v = x̂ + w, whose comparisons share three rounds, and w ← v - z.
 //
-// Every CheckEvery iterations a convergence test of the current z starts; its stages
-// ride in the rounds of the next three iterations (see gapCheck), and its bit is
-// opened in the first round of the one after. When the bit is set the Step ends
-// there and reports done, and the fit's result is the z that was tested. done is also
-// reported when MaxIter iterations have run.
+// Every CheckEvery iterations a convergence test of the current iterates starts; its
+// stages ride in the rounds of the next checkStages iterations (see test), and its
+// bit is opened in the first round of the one after. When the bit is set the Step
+// ends there and reports done, and the fit's result is the iterate that was tested.
+// done is also reported when MaxIter iterations have run.
 func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	if !s.prepared {
 		return false, errors.New("lasso: Step before Prepare")
@@ -30,34 +30,38 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	d, f := s.d, s.f
 	s.iter++
 
-	// Round: x = Q·x + B·(z - w) + a and x̂, the pending bit, and the test's products.
-	zw := mpc.Sub(s.z, s.w)
-	xl := mpc.LocalMatVec(s.Q, s.x)
-	xl.Add(xl, mpc.LocalMatVec(s.B, zw))
-	clear(zw)
-	for i := range xl {
-		var t fr.Element
-		t.Mul(&s.a[i], &s.unit)
-		xl[i].Add(&xl[i], &t)
-	}
-	// x̂ = (13·x + 3·(-z))/8 at scale 2^(3f+3).
-	hat := mpc.Add(mpc.Scale(xl, relaxNum), mpc.ScaleBig(s.z, new(big.Int).Lsh(big.NewInt(1<<relaxShift-relaxNum), uint(2*f))))
-	both := append(xl, hat...)
+	// Round: x = Q·x + B·(z - w) + a and x̂ for every copy, the pending bit, and the
+	// test's products.
 	batch := s.eng.NewBatch()
 	xb := 3*f + coefBits + bitLen(d) + 4
-	xp := batch.Trunc(both[:d], 2*f, xb)
-	hp := batch.Trunc(both[d:], 2*f+relaxShift, xb+relaxShift)
+	xp := make([]*mpc.Pending, len(s.copies))
+	hp := make([]*mpc.Pending, len(s.copies))
+	for p, c := range s.copies {
+		zw := mpc.Sub(c.z, c.w)
+		xl := mpc.LocalMatVec(c.Q, c.x)
+		xl.Add(xl, mpc.LocalMatVec(c.B, zw))
+		clear(zw)
+		for i := range xl {
+			var t fr.Element
+			t.Mul(&c.a[i], &s.unit)
+			xl[i].Add(&xl[i], &t)
+		}
+		// x̂ = (13·x + 3·(-z))/8 at scale 2^(3f+3).
+		hat := mpc.Add(mpc.Scale(xl, relaxNum), mpc.ScaleBig(c.z, new(big.Int).Lsh(big.NewInt(1<<relaxShift-relaxNum), uint(2*f))))
+		xp[p] = batch.Trunc(xl, 2*f, xb)
+		hp[p] = batch.Trunc(hat, 2*f+relaxShift, xb+relaxShift)
+	}
 	var bit *mpc.Pending
 	if s.pending != nil {
 		bit = batch.Open(s.pending)
 	}
-	c := s.check
-	if c == nil && (s.iter-1)%s.opts.CheckEvery == 0 && s.iter > 1 {
-		c = s.newCheck()
-		s.check = c
+	t := s.test
+	if t == nil && (s.iter-1)%s.opts.CheckEvery == 0 && s.iter > 1 {
+		t = s.newTest()
+		s.test = t
 	}
-	if c != nil {
-		c.products(batch)
+	if t != nil {
+		t.products(batch)
 	}
 	if err := batch.Run(ctx); err != nil {
 		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
@@ -78,42 +82,51 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 			s.done = true
 			return true, nil
 		}
-		s.wipeBest()
+		s.best.wipe()
+		s.best = nil
 	}
-	x, xh := xp.Value(), hp.Value()
 
 	// Soft-thresholding, and the test's comparisons.
-	v := mpc.Add(xh, s.w)
-	cmpX := make(fr.Vector, 2*d)
-	for i := range d {
-		cmpX[i].Add(&v[i], &s.tau[i])   // v + τ
-		cmpX[d+i].Sub(&s.tau[i], &v[i]) // τ - v
+	var cmps []*mpc.Comparison
+	vs := make([]fr.Vector, len(s.copies))
+	for p, c := range s.copies {
+		vs[p] = mpc.Add(hp[p].Value(), c.w)
+		v := vs[p]
+		x := make(fr.Vector, 2*d)
+		for i := range d {
+			x[i].Add(&v[i], &c.tau[i])   // v + τ
+			x[d+i].Sub(&c.tau[i], &v[i]) // τ - v
+		}
+		cmps = append(cmps, &mpc.Comparison{X: x, Bits: f + coefBits + 3, WithMin: true})
 	}
-	cmps := []*mpc.Comparison{{X: cmpX, Bits: f + coefBits + 3, WithMin: true}}
-	if c != nil {
-		cmps = append(cmps, c.comparisons()...)
+	nc := len(cmps)
+	if t != nil {
+		cmps = append(cmps, t.comparisons()...)
 	}
 	if err := s.eng.Compare(ctx, cmps...); err != nil {
 		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
 	}
-	if c != nil {
-		if s.pending = c.results(cmps[1:]); s.pending != nil {
-			s.check, s.best = nil, c
+	if t != nil {
+		if s.pending = t.results(cmps[nc:]); s.pending != nil {
+			s.test, s.best = nil, t
 		}
 	}
-	mins := cmps[0].Min
-	z := mpc.Sub(mins[:d], mins[d:])
-	abs := mpc.Add(mins[:d], mins[d:])
-	for i := range abs {
-		abs[i].Neg(&abs[i])
+	for p, c := range s.copies {
+		mins := cmps[p].Min
+		z := mpc.Sub(mins[:d], mins[d:])
+		abs := mpc.Add(mins[:d], mins[d:])
+		for i := range abs {
+			abs[i].Neg(&abs[i])
+		}
+		clear(c.x)
+		clear(c.w)
+		clear(c.z)
+		clear(c.absZ)
+		c.x, c.w, c.z, c.absZ = xp[p].Value(), mpc.Sub(vs[p], z), z, abs
+		clear(vs[p])
+		clear(hp[p].Value())
+		clear(cmps[p].X)
 	}
-	clear(s.x)
-	clear(s.w)
-	clear(s.absZ)
-	s.x, s.w, s.z, s.absZ = x, mpc.Sub(v, z), z, abs
-	clear(v)
-	clear(xh)
-	clear(cmpX)
 	if s.iter >= s.opts.MaxIter {
 		s.done = true
 	}
@@ -122,7 +135,99 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 
 // checkStages is the number of iterations whose rounds a convergence test uses
 // before its bit can be opened.
-const checkStages = 3
+const checkStages = 4
+
+// test is a convergence test of the iterates of one iteration: a gapCheck per copy,
+// three stages, whose bits a fourth stage combines: the test passes when any copy's
+// gap is at most Tol. Only that bit is opened.
+type test struct {
+	iter  int // the iteration that made the iterates
+	stage int
+	gaps  []*gapCheck
+	pass  fr.Vector // per copy: shares of [gap ≤ Tol], after stage 3
+}
+
+func (s *Solver) newTest() *test {
+	t := &test{iter: s.iter - 1, stage: 1}
+	for _, c := range s.copies {
+		t.gaps = append(t.gaps, &gapCheck{s: s, stage: 1, u: append(fr.Vector(nil), c.z...), abs: append(fr.Vector(nil), c.absZ...)})
+	}
+	return t
+}
+
+func (t *test) products(b *mpc.Batch) {
+	if t.stage < 4 {
+		for _, g := range t.gaps {
+			g.products(b)
+		}
+	}
+}
+
+func (t *test) comparisons() []*mpc.Comparison {
+	if t.stage < 4 {
+		var out []*mpc.Comparison
+		for _, g := range t.gaps {
+			out = append(out, g.comparisons()...)
+		}
+		return out
+	}
+	// Σ_p pass_p - 1 < 0: no copy passed.
+	var sum fr.Element
+	for i := range t.pass {
+		sum.Add(&sum, &t.pass[i])
+	}
+	one := fr.One()
+	sum.Sub(&sum, &one)
+	return []*mpc.Comparison{{X: fr.Vector{sum}, Bits: bitLen(len(t.pass)) + 2}}
+}
+
+// results takes the test's comparisons and returns the shares of the bit to open
+// once the last stage has run, or nil.
+func (t *test) results(cs []*mpc.Comparison) fr.Vector {
+	t.stage++
+	if t.stage <= 4 {
+		for p, g := range t.gaps { // one comparison group each
+			if bit := g.results(cs[p : p+1]); bit != nil {
+				t.pass = append(t.pass, bit[0])
+			}
+		}
+		return nil
+	}
+	one := fr.One()
+	var bit fr.Element
+	bit.Sub(&one, &cs[0].Neg[0])
+	return fr.Vector{bit}
+}
+
+// selection returns shares of the one-hot choice of the first copy that passed.
+func (s *Solver) selection(ctx context.Context, t *test) (fr.Vector, error) {
+	P := len(t.pass)
+	one := fr.One()
+	sel := make(fr.Vector, P)
+	sel[0] = t.pass[0]
+	var none fr.Element // Π_(q<p) (1 - pass_q)
+	none.Sub(&one, &t.pass[0])
+	for p := 1; p < P; p++ {
+		var miss fr.Element
+		miss.Sub(&one, &t.pass[p])
+		prod, err := s.eng.Mul(ctx, fr.Vector{none, none}, fr.Vector{t.pass[p], miss})
+		if err != nil {
+			return nil, err
+		}
+		sel[p], none = prod[0], prod[1]
+	}
+	return sel, nil
+}
+
+func (t *test) wipe() {
+	if t == nil {
+		return
+	}
+	for _, g := range t.gaps {
+		g.wipe()
+	}
+	clear(t.pass)
+}
 
 // gapCheck is a convergence test of one iterate u: whether scikit-learn's duality gap
 //
@@ -147,7 +252,6 @@ const checkStages = 3
 type gapCheck struct {
 	s     *Solver
 	stage int
-	iter  int       // the iteration that made u
 	u     fr.Vector // the iterate under test, and |u|
 	abs   fr.Vector
 
@@ -158,10 +262,6 @@ type gapCheck struct {
 	m          fr.Vector // m at scale 2^f
 	m2         *mpc.Pending
 	A, B, C    fr.Element // twice ½q + Σλ|u|, ½q and c, at scale 2^f
-}
-
-func (s *Solver) newCheck() *gapCheck {
-	return &gapCheck{s: s, stage: 1, iter: s.iter - 1, u: append(fr.Vector(nil), s.z...), abs: append(fr.Vector(nil), s.absZ...)}
 }
 
 // Bounds of the test's values.
@@ -279,20 +379,16 @@ func (c *gapCheck) results(cs []*mpc.Comparison) fr.Vector {
 		c.C.Double(&c.C)
 		clear(c.g)
 	case 3:
-		out := append(fr.Vector(nil), cs[0].Neg...)
 		c.stage++
-		return out
+		return append(fr.Vector(nil), cs[0].Neg...)
 	}
 	c.stage++
 	return nil
 }
 
-// wipeBest forgets the iterate of a test that failed.
-func (s *Solver) wipeBest() {
-	if s.best != nil {
-		clear(s.best.u)
-		clear(s.best.abs)
-		s.best = nil
+func (c *gapCheck) wipe() {
+	for _, v := range []fr.Vector{c.u, c.abs, c.g, c.m} {
+		clear(v)
 	}
 }
 
