@@ -35,36 +35,10 @@ func (s *Solver) Finish(ctx context.Context) (Result, error) {
 func (s *Solver) finish(ctx context.Context) (Result, error) {
 	d, f, ob := s.d, s.f, s.opts.OutputBits
 	e := s.eng
-	// The model: the first copy whose test passed, chosen without opening which, or
-	// else the last iterate of the middle copy.
-	mid := s.copies[len(s.copies)/2]
-	u, abs, iters := mid.z, mid.absZ, s.iter
-	converged := len(s.bits) > 0 && s.bits[len(s.bits)-1]
-	if converged {
-		t := s.best
-		sel, err := s.selection(ctx, t)
-		if err != nil {
-			return Result{}, err
-		}
-		var us, as []fr.Vector
-		for p, g := range t.gaps {
-			r := repeat(d, sel[p])
-			us, as = append(us, mpc.LocalMul(r, g.u)), append(as, mpc.LocalMul(r, g.abs))
-		}
-		sum := make(fr.Vector, 2*d)
-		for p := range us {
-			for i := range d {
-				sum[i].Add(&sum[i], &us[p][i])
-				sum[d+i].Add(&sum[d+i], &as[p][i])
-			}
-		}
-		chosen, err := e.Reduce(ctx, sum)
-		if err != nil {
-			return Result{}, err
-		}
-		u, abs, iters = chosen[:d], chosen[d:], t.iter
+	u, abs, iters, converged, err := s.model(ctx)
+	if err != nil {
+		return Result{}, err
 	}
-
 	// Round: R·u exactly at scale 2^(2f) for R², and truncated for the gradient.
 	b := e.NewBatch()
 	ruExact := b.Reduce(mpc.LocalMatVec(s.R, u))
@@ -242,4 +216,35 @@ func (s *Solver) wipe() {
 	s.best.wipe()
 	s.test.wipe()
 	s.sy, s.eta = fr.Element{}, fr.Element{}
+}
+
+// model returns shares of the model and of its absolute values: the first copy whose
+// test passed, chosen without opening which (three rounds), or else the last iterate
+// of the middle copy.
+func (s *Solver) model(ctx context.Context) (u, abs fr.Vector, iters int, converged bool, err error) {
+	d := s.d
+	mid := s.copies[len(s.copies)/2]
+	converged = len(s.bits) > 0 && s.bits[len(s.bits)-1]
+	if !converged || s.best == nil {
+		return mid.z, mid.absZ, s.iter, false, nil
+	}
+	t := s.best
+	sel, err := s.selection(ctx, t)
+	if err != nil {
+		return nil, nil, 0, false, err
+	}
+	sum := make(fr.Vector, 2*d)
+	for p, g := range t.gaps {
+		r := repeat(d, sel[p])
+		us, as := mpc.LocalMul(r, g.u), mpc.LocalMul(r, g.abs)
+		for i := range d {
+			sum[i].Add(&sum[i], &us[i])
+			sum[d+i].Add(&sum[d+i], &as[i])
+		}
+	}
+	chosen, err := s.eng.Reduce(ctx, sum)
+	if err != nil {
+		return nil, nil, 0, false, err
+	}
+	return chosen[:d], chosen[d:], t.iter, true, nil
 }

@@ -168,6 +168,7 @@ var sigmaScales = []int64{1, 6, 36}
 type admmCopy struct {
 	Q, B          []fr.Vector
 	a, tau        fr.Vector
+	invSigma      fr.Element
 	x, z, w, absZ fr.Vector
 }
 
@@ -177,6 +178,7 @@ func (c *admmCopy) wipe() {
 	for _, v := range []fr.Vector{c.a, c.tau, c.x, c.z, c.w, c.absZ} {
 		clear(v)
 	}
+	c.invSigma = fr.Element{}
 }
 
 // Solver is one party's state of a secure lasso fit.
@@ -207,6 +209,8 @@ type Solver struct {
 	ratio fr.Vector  // σ_y/σ_i at scale 2^(2f)
 	kappa fr.Vector  // 1/λ (λ plus one unit), for the duality gap
 	eta   fr.Element // 1/||R||_F
+	nm    *mpc.Norm  // bit lengths of the variances, and the inverse square roots of
+	yinv  fr.Vector  // their mantissas: what the penalties need
 	// ADMM copies, one per penalty parameter σ·sigmaScales[p], run in lockstep.
 	copies []*admmCopy
 

@@ -3,7 +3,6 @@ package lasso
 import (
 	"context"
 	"math"
-	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/triad-mpc/triad/protocol/mpc"
@@ -133,9 +132,9 @@ func (s *Solver) precondition(ctx context.Context) error {
 		}
 	}()
 
-	// Round: B = σM, M·R and a = Mρ exactly at scale 2^(2f); τ = λ/σ, per copy.
+	// Round: B = σM, M·R and a = Mρ exactly at scale 2^(2f), per copy.
 	b = e.NewBatch()
-	type pend struct{ sm, mr, ma, tau *mpc.Pending }
+	type pend struct{ sm, mr, ma *mpc.Pending }
 	ps := make([]pend, P)
 	for p, M := range Ms {
 		flatM := make(fr.Vector, 0, d*d)
@@ -147,10 +146,9 @@ func (s *Solver) precondition(ctx context.Context) error {
 			}
 		}
 		ps[p] = pend{
-			sm:  b.Mul(flatM, repeat(d*d, sigmas[p])),
-			mr:  b.Reduce(mpc.LocalDots(rowsM, colsR)),
-			ma:  b.Reduce(mpc.LocalMatVec(M, s.rho)),
-			tau: b.MulTrunc(s.lam, repeat(d, invP[p].Value()[0]), f, 2*f+inverseBits+bitLen(d)+8),
+			sm: b.Mul(flatM, repeat(d*d, sigmas[p])),
+			mr: b.Reduce(mpc.LocalDots(rowsM, colsR)),
+			ma: b.Reduce(mpc.LocalMatVec(M, s.rho)),
 		}
 	}
 	if err := b.Run(ctx); err != nil {
@@ -174,15 +172,10 @@ func (s *Solver) precondition(ctx context.Context) error {
 		}
 		clear(mrv)
 		c.a = ps[p].ma.Value()
-		c.tau = ps[p].tau.Value()
+		c.invSigma = invP[p].Value()[0]
 		s.copies[p] = c
 	}
-
-	// κ = 1/(λ + 2^-f), bounded by 2^f, for the dual scaling of the gap.
-	lam1 := mpc.AddConst(s.lam, big.NewInt(1))
-	s.kappa, err = e.Reciprocal(ctx, lam1, f, f+penaltyBits+4)
-	clear(lam1)
-	return err
+	return nil
 }
 
 // newtonSchulz returns about A_p^-1 at scale 2^f for each symmetric positive

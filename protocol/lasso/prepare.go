@@ -35,7 +35,84 @@ func (s *Solver) Prepare(ctx context.Context) error {
 	if err := s.precondition(ctx); err != nil {
 		return fmt.Errorf("lasso: preconditioning: %w", err)
 	}
+	if err := setPenalties(ctx, s.eng, []*Solver{s}, s.opts.Alpha); err != nil {
+		return fmt.Errorf("lasso: penalties: %w", err)
+	}
 	s.prepared = true
+	return nil
+}
+
+// setPenalties sets, for every solver, the per-feature penalties λ_i = α/(σ_i·σ_y) in
+// standardised units, capped near 2 where they already force u_i = 0, the copies'
+// thresholds τ = λ/σ, and κ = 1/λ for the duality gap: four rounds and a reciprocal,
+// for all solvers together. Changing α keeps the iterates: the next solve starts
+// warm.
+func setPenalties(ctx context.Context, e *mpc.Engine, ss []*Solver, alpha float64) error {
+	b := e.NewBatch()
+	pows := make([]*mpc.Pending, len(ss))
+	for k, s := range ss {
+		s.opts.Alpha = alpha
+		k2, f := s.k, s.f
+		h := func(t int) int { return (k2 - 1 - t) / 2 }
+		lamScale := alpha * float64(s.n) * float64(s.n)
+		lam := func(ti, ty int) *big.Int {
+			if lamScale == 0 {
+				return new(big.Int)
+			}
+			e := 2*s.data.Frac - k2 + h(ti) + h(ty)
+			v := math.Min(math.Ldexp(lamScale, e), math.Ldexp(1, penaltyBits))
+			return fixedInt(v, f)
+		}
+		pows[k] = b.Reduce(bilinear(s.nm, s.d, lam))
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	b = e.NewBatch()
+	for k, s := range ss {
+		pows[k] = b.MulTrunc(pows[k].Value(), s.yinv[:s.d], s.f, penaltyBits+2*s.f+3)
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	b = e.NewBatch()
+	for k, s := range ss {
+		pows[k] = b.MulTrunc(pows[k].Value(), repeat(s.d, s.yinv[s.d]), s.f, penaltyBits+2*s.f+4)
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	b = e.NewBatch()
+	taus := make([][]*mpc.Pending, len(ss))
+	var lam1 fr.Vector
+	for k, s := range ss {
+		clear(s.lam)
+		s.lam = pows[k].Value()
+		for _, c := range s.copies {
+			taus[k] = append(taus[k], b.MulTrunc(s.lam, repeat(s.d, c.invSigma), s.f, 2*s.f+inverseBits+bitLen(s.d)+8))
+		}
+		lam1 = append(lam1, mpc.AddConst(s.lam, big.NewInt(1))...)
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	for k, s := range ss {
+		for p, c := range s.copies {
+			clear(c.tau)
+			c.tau = taus[k][p].Value()
+		}
+	}
+	// κ = 1/(λ + 2^-f), bounded by 2^f. The solvers share f.
+	f := ss[0].f
+	kappa, err := e.Reciprocal(ctx, lam1, f, f+penaltyBits+4)
+	clear(lam1)
+	if err != nil {
+		return err
+	}
+	for _, s := range ss {
+		clear(s.kappa)
+		s.kappa, kappa = kappa[:s.d:s.d], kappa[s.d:]
+	}
 	return nil
 }
 
@@ -155,17 +232,7 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	pow2h := nm.Combine(func(t int) *big.Int { return pow2(h(t)) })
 	pow4h := nm.Combine(func(t int) *big.Int { return pow2(2 * h(t)) })
 
-	// Scales that depend on two bit lengths, as bilinear forms of the indicators:
-	// the penalty's power of two and that of σ_y/σ_i.
-	lamScale := s.opts.Alpha * float64(s.n) * float64(s.n)
-	lam := func(ti, ty int) *big.Int {
-		if lamScale == 0 {
-			return new(big.Int)
-		}
-		e := 2*s.data.Frac - k + h(ti) + h(ty)
-		v := math.Min(math.Ldexp(lamScale, e), math.Ldexp(1, penaltyBits))
-		return fixedInt(v, f)
-	}
+	// The power of two of σ_y/σ_i, as a bilinear form of the indicators.
 	ratio := func(ti, ty int) *big.Int {
 		e := min(h(ti)-h(ty), ratioBits)
 		if e+f < 0 { // below 2^-f: zero at this scale
@@ -185,7 +252,6 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 		}
 	}
 	powPairs := b.Reduce(mpc.LocalMul(left, right))
-	lamPow := b.Reduce(bilinear(nm, d, lam))
 	ratioPow := b.Reduce(bilinear(nm, d, ratio))
 	if err := b.Run(ctx); err != nil {
 		return err
@@ -199,8 +265,8 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	}
 
 	// Round: normalised cross products C_ij·2^(h_i+h_j)/2^(k-f), which lie in
-	// [-1, 1] by Cauchy-Schwarz; products of the inverse roots; the penalties' and the
-	// ratios' first factors.
+	// [-1, 1] by Cauchy-Schwarz; products of the inverse roots; the ratios' first
+	// factors.
 	pp := powPairs.Value()
 	var cij, yi, yj fr.Vector
 	for i := range d + 1 {
@@ -211,17 +277,14 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	b = e.NewBatch()
 	norm := b.Trunc(mpc.LocalMul(cij, pp), k-f, k+1)
 	yy := b.MulTrunc(yi, yj, f, 2*f+4)
-	lam1 := b.MulTrunc(lamPow.Value(), y[:d], f, penaltyBits+2*f+3)
 	cy := b.MulTrunc(M[d:], y[d:], f, 2*f+3) // sqrt of the outcome's mantissa
 	if err := b.Run(ctx); err != nil {
 		return err
 	}
 
-	// Round: R_ij = y_i·y_j·norm_ij and ρ_i; penalties λ_i at scale 2^f; mantissas
-	// of σ_y/σ_i.
+	// Round: R_ij = y_i·y_j·norm_ij and ρ_i; mantissas of σ_y/σ_i.
 	b = e.NewBatch()
 	corr := b.MulTrunc(yy.Value(), norm.Value(), f, 2*f+4)
-	lam2 := b.MulTrunc(lam1.Value(), repeat(d, y[d]), f, penaltyBits+2*f+4)
 	rat := b.MulTrunc(repeat(d, cy.Value()[0]), y[:d], f, 2*f+3)
 	if err := b.Run(ctx); err != nil {
 		return err
@@ -275,7 +338,7 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 		return err
 	}
 	s.ratio = ratioP
-	s.lam = lam2.Value()
+	s.nm, s.yinv = nm, y
 	return nil
 }
 

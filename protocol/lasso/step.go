@@ -27,15 +27,67 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	if s.done {
 		return true, nil
 	}
-	d, f := s.d, s.f
 	s.iter++
-
-	// Round: x = Q·x + B·(z - w) + a and x̂ for every copy, the pending bit, and the
-	// test's products.
 	batch := s.eng.NewBatch()
+	st := s.begin(batch)
+	var bit *mpc.Pending
+	if s.pending != nil {
+		bit = batch.Open(s.pending)
+	}
+	if err := batch.Run(ctx); err != nil {
+		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
+	}
+	if bit != nil {
+		s.pending = nil
+		converged, err := s.opened(bit.Value()[0])
+		if err != nil {
+			return false, err
+		}
+		if converged {
+			s.iter-- // converged before this iteration: drop it
+			s.done = true
+			return true, nil
+		}
+		s.best.wipe()
+		s.best = nil
+	}
+	cmps := s.middle(st)
+	if err := s.eng.Compare(ctx, cmps...); err != nil {
+		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
+	}
+	if bit := s.end(st, cmps); bit != nil {
+		s.pending = bit
+	}
+	if s.iter >= s.opts.MaxIter {
+		s.done = true
+	}
+	return s.done, nil
+}
+
+// opened records an opened convergence bit.
+func (s *Solver) opened(b fr.Element) (bool, error) {
+	converged := b.IsOne()
+	if !converged && !b.IsZero() {
+		return false, fmt.Errorf("lasso: iteration %d: convergence bit opened as %s", s.iter, b.String())
+	}
+	s.bits = append(s.bits, converged)
+	return converged, s.opts.reveal(RevealConverged, converged)
+}
+
+// stepState carries one iteration between its rounds.
+type stepState struct {
+	xp, hp []*mpc.Pending
+	vs     []fr.Vector
+	t      *test
+	nc     int
+}
+
+// begin adds the iteration's first round to b: x = Q·x + B·(z - w) + a and x̂ for
+// every copy, and the products of the convergence test, which it starts if due.
+func (s *Solver) begin(b *mpc.Batch) *stepState {
+	d, f := s.d, s.f
 	xb := 3*f + coefBits + bitLen(d) + 4
-	xp := make([]*mpc.Pending, len(s.copies))
-	hp := make([]*mpc.Pending, len(s.copies))
+	st := &stepState{xp: make([]*mpc.Pending, len(s.copies)), hp: make([]*mpc.Pending, len(s.copies))}
 	for p, c := range s.copies {
 		zw := mpc.Sub(c.z, c.w)
 		xl := mpc.LocalMatVec(c.Q, c.x)
@@ -48,50 +100,28 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 		}
 		// x̂ = (13·x + 3·(-z))/8 at scale 2^(3f+3).
 		hat := mpc.Add(mpc.Scale(xl, relaxNum), mpc.ScaleBig(c.z, new(big.Int).Lsh(big.NewInt(1<<relaxShift-relaxNum), uint(2*f))))
-		xp[p] = batch.Trunc(xl, 2*f, xb)
-		hp[p] = batch.Trunc(hat, 2*f+relaxShift, xb+relaxShift)
+		st.xp[p] = b.Trunc(xl, 2*f, xb)
+		st.hp[p] = b.Trunc(hat, 2*f+relaxShift, xb+relaxShift)
 	}
-	var bit *mpc.Pending
-	if s.pending != nil {
-		bit = batch.Open(s.pending)
+	if s.test == nil && (s.iter-1)%s.opts.CheckEvery == 0 && s.iter > 1 {
+		s.test = s.newTest()
 	}
-	t := s.test
-	if t == nil && (s.iter-1)%s.opts.CheckEvery == 0 && s.iter > 1 {
-		t = s.newTest()
-		s.test = t
+	st.t = s.test
+	if st.t != nil {
+		st.t.products(b)
 	}
-	if t != nil {
-		t.products(batch)
-	}
-	if err := batch.Run(ctx); err != nil {
-		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
-	}
-	if bit != nil {
-		s.pending = nil
-		b := bit.Value()[0]
-		converged := b.IsOne()
-		if !converged && !b.IsZero() {
-			return false, fmt.Errorf("lasso: iteration %d: convergence bit opened as %s", s.iter, b.String())
-		}
-		s.bits = append(s.bits, converged)
-		if err := s.opts.reveal(RevealConverged, converged); err != nil {
-			return false, err
-		}
-		if converged {
-			s.iter-- // converged before this iteration: drop it
-			s.done = true
-			return true, nil
-		}
-		s.best.wipe()
-		s.best = nil
-	}
+	return st
+}
 
-	// Soft-thresholding, and the test's comparisons.
+// middle returns the iteration's comparisons: the soft-thresholding of every copy,
+// and the test's.
+func (s *Solver) middle(st *stepState) []*mpc.Comparison {
+	d, f := s.d, s.f
 	var cmps []*mpc.Comparison
-	vs := make([]fr.Vector, len(s.copies))
+	st.vs = make([]fr.Vector, len(s.copies))
 	for p, c := range s.copies {
-		vs[p] = mpc.Add(hp[p].Value(), c.w)
-		v := vs[p]
+		st.vs[p] = mpc.Add(st.hp[p].Value(), c.w)
+		v := st.vs[p]
 		x := make(fr.Vector, 2*d)
 		for i := range d {
 			x[i].Add(&v[i], &c.tau[i])   // v + τ
@@ -99,16 +129,21 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 		}
 		cmps = append(cmps, &mpc.Comparison{X: x, Bits: f + coefBits + 3, WithMin: true})
 	}
-	nc := len(cmps)
-	if t != nil {
-		cmps = append(cmps, t.comparisons()...)
+	st.nc = len(cmps)
+	if st.t != nil {
+		cmps = append(cmps, st.t.comparisons()...)
 	}
-	if err := s.eng.Compare(ctx, cmps...); err != nil {
-		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
-	}
-	if t != nil {
-		if s.pending = t.results(cmps[nc:]); s.pending != nil {
-			s.test, s.best = nil, t
+	return cmps
+}
+
+// end takes the comparisons, updates the iterates and returns the shares of the
+// test's bit once its last stage has run.
+func (s *Solver) end(st *stepState, cmps []*mpc.Comparison) fr.Vector {
+	d := s.d
+	var bit fr.Vector
+	if st.t != nil {
+		if bit = st.t.results(cmps[st.nc:]); bit != nil {
+			s.test, s.best = nil, st.t
 		}
 	}
 	for p, c := range s.copies {
@@ -122,15 +157,12 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 		clear(c.w)
 		clear(c.z)
 		clear(c.absZ)
-		c.x, c.w, c.z, c.absZ = xp[p].Value(), mpc.Sub(vs[p], z), z, abs
-		clear(vs[p])
-		clear(hp[p].Value())
+		c.x, c.w, c.z, c.absZ = st.xp[p].Value(), mpc.Sub(st.vs[p], z), z, abs
+		clear(st.vs[p])
+		clear(st.hp[p].Value())
 		clear(cmps[p].X)
 	}
-	if s.iter >= s.opts.MaxIter {
-		s.done = true
-	}
-	return s.done, nil
+	return bit
 }
 
 // checkStages is the number of iterations whose rounds a convergence test uses
