@@ -2,42 +2,75 @@
 //
 //	(1/(2n))·||y - X·β - b||² + α·||β||₁
 //
-// on secret-shared data, among Triad's three parties, with the engine of protocol/mpc.
-// The fit reveals the number of iterations, the coefficients β, the intercept b and
-// R², and every few iterations one bit: whether the solver has converged. Nothing
-// else is opened; every other value the parties exchange is uniformly random or
-// statistically masked (see protocol/mpc).
+// on secret-shared data, among Triad's three parties, with the engine of protocol/mpc,
+// and chooses α by K-fold cross-validation (CV).
+//
+// # What is opened
+//
+// A fit opens, every few iterations, one bit: whether its convergence test passed;
+// then the number of iterations of the model, its coefficients β, intercept b, R² and
+// duality gap bound. β, b, R² and the gap are rounded inside the MPC, by exact floors,
+// to multiples of 2^-OutputBits, so that what is opened is a function of the model
+// alone and no low bits of a masked remainder or column sum leak. Cross-validation
+// also opens α_max (the top of the default grid), the grid, per α the mean validation
+// error and its standard error, one convergence bit per test covering all folds
+// together, and the chosen α; nothing per fold. Each value goes to Options.Reveal as
+// it is opened, exactly as opened. Every other value the parties exchange is
+// uniformly random or masked with κ = 40 bits of statistical security
+// (protocol/mpc.Kappa): every truncation, floor and comparison is given a public bound
+// on its input, which the masks exceed by κ bits; the bounds below keep all of them
+// within the field.
+//
+// # Method
 //
 // The solver works from sufficient statistics. One pass over the n rows computes the
 // centred cross products n²·Cov(X, X), n²·Cov(X, y) and n²·Var(y) exactly, as
 // integers: local work O(n·d²) and one resharing of O(d²) values. Everything after
-// that costs O(d²) per iteration whatever n is:
+// that costs O(d²) per iteration (O(d³) local work once), whatever n is:
 //
 //   - standardisation: the variances are normalised securely (bit length, then
 //     Newton's iteration for the inverse square root), giving the correlation matrix
 //     R, the correlations ρ of the features with y, and per-feature penalties
 //     λ_i = α/(σ_i·σ_y). In these units the problem is ½·u'Ru - ρ'u + Σ λ_i·|u_i|
-//     with β_i = u_i·σ_y/σ_i: Jacobi preconditioning, without which accelerated
-//     gradient stalls on features of mixed units. About sixty rounds;
-//   - FISTA with step 1/||R||_F (a bound on R's largest eigenvalue, computed
-//     securely), momentum restarted every Options.Restart iterations (which makes the
-//     convergence linear on ill-conditioned data), and soft-thresholding
-//     u = min(z + τ, 0) - min(τ - z, 0) by 2d comparisons batched in the same rounds:
-//     four rounds per iteration;
-//   - convergence: every CheckEvery iterations the squared norm of the gradient
-//     mapping, the step u_(k+1) - v_k, is compared with Tol², in the rounds of the
-//     next iteration's comparisons, and the resulting bit is opened;
-//   - the result: β rounded exactly to a multiple of 2^-FracBits (a coefficient that
-//     lasso sets to zero opens as zero), b = ȳ - x̄'β, and R² = 2ρ'u - u'Ru, which
-//     needs no division beyond those of the standardisation. Five rounds.
+//     with β_i = u_i·σ_y/σ_i. About sixty rounds;
+//   - preconditioning: Newton-Schulz iterations estimate ||R^-1||_F, hence a penalty
+//     parameter σ near sqrt(λmin·λmax), and approximate (R + σI)^-1 for three
+//     multiples of σ (see precondition). About 120 rounds;
+//   - ADMM with over-relaxation 13/8, three copies with σ, 6σ and 36σ in lockstep:
+//     the x-update is one step of iterative refinement (exact at its fixed point
+//     whatever the error of the approximate inverse), the z-update a
+//     soft-thresholding by 2d comparisons per copy in the same rounds: four rounds
+//     per iteration. A small σ suits dense models, a large one sparse models on
+//     ill-conditioned data; running three costs three times the bytes of one and
+//     saves up to ten times the iterations;
+//   - stopping as scikit-learn does: the duality gap of the residual's dual point,
+//     scaled to feasibility, at most Tol·||y - ȳ||²/n, tested without division every
+//     CheckEvery iterations in the rounds of the next four (see test and gapCheck);
+//     the fit stops at the first copy that passes, which is chosen without opening
+//     which;
+//   - the result: β_i = u_i·σ_y/σ_i, b = ȳ - x̄'β from the opened β and the shared
+//     column sums, R² = 2ρ'u - u'Ru exactly, and the gap. About forty rounds.
 //
-// The fixed point has FracBits (32) fractional bits. Standardised coefficients must
-// stay below 2^16 in magnitude and σ_y/σ_i below 2^48, which real data do by far;
-// penalties above 2^14 in standardised units are capped there, where they already
-// force the coefficient to zero.
+// # Fixed point
+//
+// The solver's fixed point has FracBits (32) fractional bits; products are truncated
+// back after each multiplication. Standardised coefficients, ADMM iterates and scaled
+// duals stay below 2^24, σ_y/σ_i below 2^48 and the Newton-Schulz iterates below
+// 2^30 (condition numbers of R up to about 2^24/||R||_F·λmax converge fully; worse
+// ones only slow ADMM). Penalties above 2 in standardised units, which force their
+// coefficient to zero whatever the data (|ρ - Ru| ≤ 1 at the optimum), are capped
+// there. Cross-validation assumes that validation values lie within 2^12 training
+// standard deviations of the training means.
+//
+// # Steps
 //
 // The Solver exposes the fit step by step (Prepare, Step, Finish) so that a caller can
-// run each iteration as a unit of its own; Fit runs them all.
+// run each iteration as a unit of its own; Fit runs them all. CV has the same shape:
+// Prepare (the pass over the rows, α_max, the K training problems), Step (one
+// iteration of all K folds' solves at the current α; the last iteration at an α also
+// computes its validation errors and moves to the next α), Finish (the errors and the
+// chosen α are opened), which returns the Solver of the final fit on all rows,
+// prepared from the same statistics: run its Steps and Finish like any fit.
 package lasso
 
 import (
@@ -156,6 +189,14 @@ const (
 // relax is ADMM's over-relaxation factor, 13/8.
 const relaxNum, relaxShift = 13, 3
 
+// scales are the factors of the standardisation, at scale 2^f: for the pairs i < j
+// of the d+1 columns (the outcome last) in order, the powers 2^(h_i+h_j) and the
+// products y_i·y_j of the inverse square roots; for each column, 4^h_i. Then
+// R_ij = C_ij·pairs·yy/2^(k-f), and R_ii = C_ii·pow4h_i·y_i²/2^(k-f).
+type scales struct {
+	pairs, yy, pow4h fr.Vector
+}
+
 // sigmaScales are the multiples of the base penalty parameter σ at which ADMM runs,
 // in lockstep. σ = sqrt(λmin·λmax) suits fits where most coefficients are non-zero;
 // sparse fits on ill-conditioned data converge up to ten times faster with a σ ten
@@ -211,8 +252,12 @@ type Solver struct {
 	eta   fr.Element // 1/||R||_F
 	nm    *mpc.Norm  // bit lengths of the variances, and the inverse square roots of
 	yinv  fr.Vector  // their mantissas: what the penalties need
+	// The factors that turned cross products into R and ρ, for other quadratic
+	// forms in the same units (cross-validation).
+	scales *scales
 	// ADMM copies, one per penalty parameter σ·sigmaScales[p], run in lockstep.
-	copies []*admmCopy
+	sigmaScales []int64 // nil: the package's
+	copies      []*admmCopy
 
 	iter    int
 	test    *test     // the convergence test in flight

@@ -85,11 +85,15 @@ func (s *Solver) precondition(ctx context.Context) error {
 	// The copies' σ_p = σ·c_p and 1/σ_p, and starting points X_p = η·2^-s_p·I for
 	// M_p ≈ (R + σ_p·I)^-1, with 2^s_p ≥ (1 + c_p/√2)/1.5 so that the eigenvalues of
 	// X_p·(R + σ_p·I) stay below 1.5.
-	P := len(sigmaScales)
+	scales := s.sigmaScales
+	if scales == nil {
+		scales = sigmaScales
+	}
+	P := len(scales)
 	b := e.NewBatch()
 	invP := make([]*mpc.Pending, P)
 	x0P := make([]*mpc.Pending, P)
-	for p, c := range sigmaScales {
+	for p, c := range scales {
 		invP[p] = b.Trunc(mpc.LocalMul(invSigma, fr.Vector{fromFloat(1/float64(c), f)}), f, pBits+f+2)
 		sh := 0
 		for float64(int(1)<<sh)*1.5 < 1+float64(c)/math.Sqrt2 {
@@ -107,7 +111,7 @@ func (s *Solver) precondition(ctx context.Context) error {
 	As := make([][]fr.Vector, P)
 	x0 := make(fr.Vector, P)
 	sigmas := make(fr.Vector, P)
-	for p, c := range sigmaScales {
+	for p, c := range scales {
 		sigmas[p] = mpc.Scale(sigma, c)[0]
 		x0[p] = s.eta
 		if x0P[p] != nil {

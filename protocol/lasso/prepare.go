@@ -29,6 +29,11 @@ func (s *Solver) Prepare(ctx context.Context) error {
 	s.statsSeconds = time.Since(s.start).Seconds()
 	// The columns are not needed any more: let them go once the caller does too.
 	s.data.X, s.data.Y = nil, nil
+	return s.setUp(ctx, C)
+}
+
+// setUp prepares the iteration from the centred cross products.
+func (s *Solver) setUp(ctx context.Context, C cross) error {
 	if err := s.standardise(ctx, C); err != nil {
 		return fmt.Errorf("lasso: standardisation: %w", err)
 	}
@@ -339,6 +344,7 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	}
 	s.ratio = ratioP
 	s.nm, s.yinv = nm, y
+	s.scales = &scales{pairs: pp, yy: yy.Value(), pow4h: pow4h}
 	return nil
 }
 

@@ -47,7 +47,7 @@ func Synthetic(seed uint64, n, d int) ([][]float64, []float64) {
 		}
 	}
 	beta := make([]float64, d)
-	for j := range max(2, d/3) {
+	for j := range min(d, max(2, d/3)) {
 		beta[j] = rng.NormFloat64() / scale[j]
 	}
 	y := make([]float64, n)
