@@ -2,23 +2,32 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
 	"github.com/triad-mpc/triad/protocol/lasso"
+	"github.com/triad-mpc/triad/protocol/session"
+	"github.com/triad-mpc/triad/protocol/wire"
 )
 
 // TestSessionActors runs a whole session as actors for all three parties over the
 // in-memory network, and checks the model against the plaintext reference and what the
 // registry shows an operator.
 func TestSessionActors(t *testing.T) {
-	p := join.DefaultParams()
-	p.PaillierBits = 1024
+	p := session.Default()
+	p.Join.PaillierBits = 1024
 	p.Model.Alpha = 0.05
+	p.Model.MinRows = 20
 	a := &join.Table{Columns: []string{"x1", "y"}, Outcome: "y"}
 	b := &join.Table{Columns: []string{"x2"}}
 	var X [][]float64
@@ -29,15 +38,15 @@ func TestSessionActors(t *testing.T) {
 		yy := 2*x1 - 3*x2 + float64(i%5)
 		id := fmt.Sprintf("p%03d", i)
 		enc := func(v float64) int64 {
-			e, err := p.Fixed.Encode(v)
+			e, err := p.Join.Fixed.Encode(v)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return e
 		}
-		a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, []int64{enc(x1), enc(yy)})
+		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, []int64{enc(x1), enc(yy)})
 		if i >= 20 { // B has 20..79 only
-			b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, []int64{enc(x2)})
+			b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, []int64{enc(x2)})
 			X, y = append(X, []float64{x1, x2}), append(y, yy)
 		}
 	}
@@ -50,11 +59,12 @@ func TestSessionActors(t *testing.T) {
 	regs := [3]*Registry{NewRegistry(), NewRegistry(), NewRegistry()}
 	logs := [3]*protocol.Disclosure{}
 	tables := map[protocol.Role]*join.Table{protocol.ControllerA: a, protocol.ControllerB: b}
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		logs[r] = protocol.NewDisclosure(r, nil)
 	}
-	outs, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*Outcome, error) {
-		return Run(ctx, Config{Transport: net.Transport(r), Params: p, Table: tables[r], Disclosure: logs[r]}, regs[r])
+	outs, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*session.Outcome, error) {
+		return Run(ctx, Config{Transport: net.Transport(r), Settings: p, Options: []session.Option{session.WithTestKeys()},
+			Table: tables[r], Disclosure: logs[r]}, regs[r])
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +108,7 @@ func TestSessionActors(t *testing.T) {
 			seen[s.Path] = s.Status
 		}
 		want := []string{"session", "session/handshake", "session/encryption", "session/intersection",
-			"session/masking", "session/resharing", "session/regression"}
+			"session/cohort", "session/masking", "session/resharing", "session/regression"}
 		if protocol.Role(r) != protocol.ThirdParty {
 			want = append(want, "session/hashing")
 		}
@@ -110,41 +120,196 @@ func TestSessionActors(t *testing.T) {
 	}
 }
 
-// TestSessionFailureIsReported checks that a party whose settings differ stops every
-// party with an error, and the registry marks the session failed.
-func TestSessionFailureIsReported(t *testing.T) {
-	p := join.DefaultParams()
-	p.PaillierBits = 1024
-	q := p
+// faultyTransport fails the first send of one kind of message, as a party whose link
+// or disk fails mid-session would.
+type faultyTransport struct {
+	protocol.Transport
+	kind  func([]byte) bool
+	fired atomic.Bool
+}
+
+var errInjected = errors.New("injected send failure")
+
+func (f *faultyTransport) Send(ctx context.Context, to protocol.Role, msg []byte) error {
+	if f.kind(msg) && f.fired.CompareAndSwap(false, true) {
+		return errInjected
+	}
+	return f.Transport.Send(ctx, to, msg)
+}
+
+// envelopeOf reports whether msg is a join message whose body is of type T; step 8's
+// messages are not envelopes.
+func envelopeOf[T any](msg []byte) bool {
+	env := new(wire.Envelope)
+	if proto.Unmarshal(msg, env) != nil || env.GetBody() == nil {
+		return false
+	}
+	_, ok := env.GetBody().(T)
+	return ok
+}
+
+// TestFailureInEachStageAborts makes one party fail in each stage and checks that it
+// tells the others, with and without a registry watching: both survivors stop with
+// the failing party's abort, not at their deadline, and the failing party's own
+// state is "failed" with its error.
+func TestFailureInEachStageAborts(t *testing.T) {
+	for _, c := range []struct {
+		stage string
+		who   protocol.Role
+		kind  func([]byte) bool
+	}{
+		{"handshake", protocol.ControllerB, envelopeOf[*wire.Envelope_Hello]},
+		{"hashing", protocol.ControllerA, envelopeOf[*wire.Envelope_Opening]},
+		{"encryption", protocol.ControllerB, envelopeOf[*wire.Envelope_Rows]},
+		{"intersection", protocol.ThirdParty, envelopeOf[*wire.Envelope_Count]},
+		{"masking", protocol.ThirdParty, envelopeOf[*wire.Envelope_Ciphertexts]},
+		{"resharing", protocol.ControllerA, envelopeOf[*wire.Envelope_Shares]},
+		{"regression", protocol.ControllerB, func(msg []byte) bool {
+			env := new(wire.Envelope)
+			return proto.Unmarshal(msg, env) != nil || env.GetBody() == nil
+		}},
+	} {
+		for _, watched := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/registry=%v", c.stage, watched), func(t *testing.T) {
+				f := newTwoTables(t, 80, 20) // a session consumes its tables
+				net := protocol.NewMemNetwork()
+				defer net.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				var reg *Registry
+				if watched {
+					reg = NewRegistry()
+				}
+				errs := [3]error{}
+				var wg sync.WaitGroup
+				for _, r := range protocol.Roles() {
+					wg.Go(func() {
+						tr := net.Transport(r)
+						var rg *Registry
+						if r == c.who {
+							tr = &faultyTransport{Transport: tr, kind: c.kind}
+							rg = reg
+						}
+						_, errs[r] = Run(ctx, Config{Transport: tr, Settings: f.settings, Options: []session.Option{session.WithTestKeys()},
+							Table: f.tables[r]}, rg)
+					})
+				}
+				wg.Wait()
+				if !errors.Is(errs[c.who], errInjected) || !strings.Contains(errs[c.who].Error(), c.stage) {
+					t.Fatalf("%s: err = %v, want the injected failure in %s", c.who, errs[c.who], c.stage)
+				}
+				for _, r := range c.who.Others() {
+					var ab *protocol.AbortedError
+					if !errors.As(errs[r], &ab) || ab.Party != c.who || !strings.Contains(ab.Reason, errInjected.Error()) {
+						t.Fatalf("%s: err = %v, want %s's abort", r, errs[r], c.who)
+					}
+				}
+				if watched {
+					st := stateOf(reg, "session")
+					if st == nil || st.Status != "failed" || !strings.Contains(st.LastEvent, errInjected.Error()) {
+						t.Fatalf("session state %+v, want failed with the injected error", st)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSettingsMismatchIsReported checks that a party whose settings differ stops every
+// party with an error naming the setting, and the registry marks the session failed.
+func TestSettingsMismatchIsReported(t *testing.T) {
+	f := newTwoTables(t, 30, 5)
+	q := f.settings
 	q.Model.Alpha = 0.5
-	a := &join.Table{Columns: []string{"x", "y"}, Outcome: "y", IDs: []string{"1"}, Rows: [][]int64{{1, 2}}}
-	b := &join.Table{Columns: []string{"z"}, IDs: []string{"1"}, Rows: [][]int64{{3}}}
 	net := protocol.NewMemNetwork()
 	defer net.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	reg := NewRegistry()
-	errs := make(chan error, 3)
-	go func() {
-		_, err := Run(ctx, Config{Transport: net.Transport(protocol.ControllerA), Params: p, Table: a}, reg)
-		errs <- err
-	}()
-	go func() {
-		_, err := Run(ctx, Config{Transport: net.Transport(protocol.ControllerB), Params: q, Table: b}, nil)
-		errs <- err
-	}()
-	go func() {
-		_, err := Run(ctx, Config{Transport: net.Transport(protocol.ThirdParty), Params: p}, nil)
-		errs <- err
-	}()
-	for range 3 {
-		if err := <-errs; err == nil {
-			t.Fatal("a party finished a session with mismatched alpha")
+	var errs [3]error
+	var wg sync.WaitGroup
+	for _, r := range protocol.Roles() {
+		wg.Go(func() {
+			s, rg := f.settings, (*Registry)(nil)
+			if r == protocol.ControllerB {
+				s = q
+			}
+			if r == protocol.ControllerA {
+				rg = reg
+			}
+			_, errs[r] = Run(ctx, Config{Transport: net.Transport(r), Settings: s, Options: []session.Option{session.WithTestKeys()},
+				Table: f.tables[r]}, rg)
+		})
+	}
+	wg.Wait()
+	for r, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "model.alpha") {
+			t.Fatalf("%s: err = %v, want one naming model.alpha", protocol.Role(r), err)
 		}
 	}
+	st := stateOf(reg, "session")
+	if st == nil || st.Status != "failed" || !strings.Contains(st.LastEvent, "model.alpha") {
+		t.Fatalf("session state %+v, want failed naming model.alpha", st)
+	}
+}
+
+// TestInvalidSettingsFailBeforeAnyActor checks that Run refuses invalid settings.
+func TestInvalidSettingsFailBeforeAnyActor(t *testing.T) {
+	f := newTwoTables(t, 30, 5)
+	s := f.settings
+	s.Model.Tol = math.NaN()
+	net := protocol.NewMemNetwork()
+	defer net.Close()
+	reg := NewRegistry()
+	_, err := Run(context.Background(), Config{Transport: net.Transport(protocol.ControllerA), Settings: s,
+		Options: []session.Option{session.WithTestKeys()}, Table: f.tables[protocol.ControllerA]}, reg)
+	var se *session.SettingError
+	if !errors.As(err, &se) || se.Key != "model.tol" {
+		t.Fatalf("err = %v, want a SettingError for model.tol", err)
+	}
+	if got := reg.Snapshot(); len(got) != 0 {
+		t.Fatalf("actors ran: %+v", got)
+	}
+}
+
+func stateOf(reg *Registry, path string) *ActorState {
 	for _, s := range reg.Snapshot() {
-		if s.Path == "session" && s.Status != "failed" {
-			t.Fatalf("session actor is %q, want failed", s.Status)
+		if s.Path == path {
+			return &s
 		}
 	}
+	return nil
+}
+
+// twoTables is a small session's input: two controllers' tables, n rows at A of which
+// B holds all but skip.
+type twoTables struct {
+	settings session.Settings
+	tables   [3]*join.Table
+}
+
+func newTwoTables(t *testing.T, n, skip int) twoTables {
+	t.Helper()
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	p.Model.MinRows = 20
+	p.Model.MaxIter = 50
+	a := &join.Table{Columns: []string{"x1", "y"}, Outcome: "y"}
+	b := &join.Table{Columns: []string{"x2"}}
+	enc := func(v float64) int64 {
+		e, err := p.Join.Fixed.Encode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	for i := range n {
+		id := fmt.Sprintf("p%03d", i)
+		x1, x2 := float64(i%17)-8, float64((i*7)%13)*0.5
+		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, []int64{enc(x1), enc(2*x1 - 3*x2 + float64(i%5))})
+		if i >= skip {
+			b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, []int64{enc(x2)})
+		}
+	}
+	return twoTables{settings: p, tables: [3]*join.Table{a, b, nil}}
 }

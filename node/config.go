@@ -25,12 +25,23 @@ type Config struct {
 	// Peers holds, for each of the two other roles, a multiaddr ending in
 	// /p2p/<peer id>. The node talks to these peers and to no one else.
 	Peers map[protocol.Role]string
+	// PeerTimeout bounds how long the node keeps trying to reach each peer before
+	// Transport gives up with an error naming it; zero means DefaultPeerTimeout.
+	PeerTimeout time.Duration
 }
+
+// DefaultPeerTimeout is how long a node waits for a peer unless Config.PeerTimeout
+// says otherwise: long enough for three sites' operators to start their nodes by
+// hand, short enough that a misconfigured session ends on its own.
+const DefaultPeerTimeout = 10 * time.Minute
 
 // Validate checks c and names the first field or value that is wrong.
 func (c Config) Validate() error {
 	if !c.Role.Valid() {
 		return fmt.Errorf("node config: Role: %v is not a role", c.Role)
+	}
+	if c.PeerTimeout < 0 {
+		return fmt.Errorf("node config: PeerTimeout: %v is negative", c.PeerTimeout)
 	}
 	if c.Key == nil {
 		return errors.New("node config: Key: no identity key")
@@ -120,6 +131,11 @@ type options struct {
 	backoffMin   time.Duration
 	backoffMax   time.Duration
 	closeTimeout time.Duration
+	peerTimeout  time.Duration // from Config.PeerTimeout
+	beatEvery    time.Duration
+	beatTimeout  time.Duration
+	reportEvery  time.Duration                     // how often a peer not reached yet is reported
+	failedDial   func(r protocol.Role, why string) // tests: called after each failed attempt
 }
 
 func defaultOptions() options {
@@ -128,6 +144,10 @@ func defaultOptions() options {
 		backoffMin:   100 * time.Millisecond,
 		backoffMax:   5 * time.Second,
 		closeTimeout: 2 * time.Second,
+		peerTimeout:  DefaultPeerTimeout,
+		beatEvery:    time.Second,
+		beatTimeout:  4 * time.Second,
+		reportEvery:  10 * time.Second,
 	}
 }
 
@@ -159,4 +179,15 @@ func WithBackoff(first, longest time.Duration) Option {
 // has read everything this node sent (default 2 s).
 func WithCloseTimeout(d time.Duration) Option {
 	return func(o *options) { o.closeTimeout = max(d, 0) }
+}
+
+// WithHeartbeat sets how often a quiet link carries a heartbeat (default 1 s) and how
+// long a reader that waits on the stream may hear nothing before it takes the peer as
+// lost (default 4 s). The timeout must leave room for a few heartbeats to be late
+// on a loaded machine.
+func WithHeartbeat(every, timeout time.Duration) Option {
+	return func(o *options) {
+		o.beatEvery = max(every, time.Millisecond)
+		o.beatTimeout = max(timeout, 2*o.beatEvery)
+	}
 }

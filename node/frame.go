@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/triad-mpc/triad/protocol"
 )
@@ -22,7 +21,7 @@ const (
 	frameHello  byte = 1 // "<protocol id> <role>": first frame each way
 	frameBye    byte = 2 // the sender will send nothing more
 	frameByeAck byte = 3 // the receiver has read everything up to a bye
-	frameAbort  byte = 4 // the sender stopped the session; the payload says why
+	frameAbort  byte = 4 // the sender stopped the session, or refuses a hello; the payload says why
 )
 
 // maxControl bounds the payload of frames other than frameData and frameAbort.
@@ -87,20 +86,4 @@ func frameLimit(typ byte) int {
 		return maxReason
 	}
 	return maxControl
-}
-
-// hello is the payload of the first frame each way: the protocol version and the
-// sender's role.
-func hello(r protocol.Role) []byte { return []byte(ProtocolID + " " + r.String()) }
-
-// parseHello checks the version and returns the role a hello names.
-func parseHello(b []byte) (protocol.Role, error) {
-	version, role, ok := strings.Cut(string(b), " ")
-	if !ok {
-		return 0, fmt.Errorf("malformed hello %q", b)
-	}
-	if version != ProtocolID {
-		return 0, fmt.Errorf("peer speaks %q, this node %q", version, ProtocolID)
-	}
-	return protocol.ParseRole(role)
 }

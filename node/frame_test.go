@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/triad-mpc/triad/protocol"
@@ -16,7 +17,8 @@ func TestFrameRoundTrip(t *testing.T) {
 		typ     byte
 		payload []byte
 	}{
-		{frameHello, hello(protocol.ControllerB)},
+		{frameHello, hello(protocol.ControllerB, protocol.ThirdParty)},
+		{frameAbort, []byte("stopped")},
 		{frameData, nil},
 		{frameData, []byte("x")},
 		{frameData, bytes.Repeat([]byte{0xa5}, 3*ioBuffer+7)},
@@ -85,15 +87,26 @@ func TestFrameErrors(t *testing.T) {
 }
 
 func TestHello(t *testing.T) {
-	for _, r := range protocol.Roles {
-		got, err := parseHello(hello(r))
-		if err != nil || got != r {
-			t.Fatalf("hello(%s) parses as %v, %v", r, got, err)
+	for _, from := range protocol.Roles() {
+		for _, to := range from.Others() {
+			f, r, err := parseHello(hello(from, to))
+			if err != nil || f != from || r != to {
+				t.Fatalf("hello(%s, %s) parses as %v, %v, %v", from, to, f, r, err)
+			}
 		}
 	}
-	for _, bad := range []string{"", "controller-a", "/triad/session/0.9.0 controller-a", ProtocolID + " auditor"} {
-		if _, err := parseHello([]byte(bad)); err == nil {
-			t.Errorf("parseHello(%q) succeeded", bad)
+	for _, c := range []struct{ hello, want string }{
+		{"", "malformed"},
+		{"controller-a", "malformed"},
+		{ProtocolID + " controller-a", "malformed"},
+		{"/triad/session/1.0.0 controller-a third-party", "peer speaks"},
+		{ProtocolID + " auditor third-party", "auditor"},
+		{ProtocolID + " controller-a controller-a", "both ends"},
+		{ProtocolID + " controller-a third-party extra", "malformed"},
+	} {
+		_, _, err := parseHello([]byte(c.hello))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("parseHello(%q): got %v, want an error containing %q", c.hello, err, c.want)
 		}
 	}
 }

@@ -41,15 +41,15 @@ func FuzzReadFrame(f *testing.F) {
 
 // FuzzParseHello checks that the hello parser accepts only what hello produces.
 func FuzzParseHello(f *testing.F) {
-	for _, r := range protocol.Roles {
-		f.Add(hello(r))
+	for _, r := range protocol.Roles() {
+		f.Add(hello(r, r.Others()[0]))
 	}
-	f.Add([]byte("/triad/session/0.9.0 controller-a"))
+	f.Add([]byte("/triad/session/0.9.0 controller-a third-party"))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := parseHello(b)
-		if err == nil && !bytes.Equal(hello(r), b) {
-			t.Fatalf("accepted %q as %s", b, r)
+		from, to, err := parseHello(b)
+		if err == nil && !bytes.Equal(hello(from, to), b) {
+			t.Fatalf("accepted %q as %s to %s", b, from, to)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"sync"
+
 	"github.com/libp2p/go-libp2p/core/control"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -13,11 +15,15 @@ import (
 // dialer's Connect may still return before the refusal reaches it, which is why a
 // Triad link counts as up only after the hello exchange on the session stream.
 type gater struct {
-	allowed map[peer.ID]bool
+	allowed  map[peer.ID]bool
+	stranger func(peer.ID, ma.Multiaddr) // told of every refused peer
+
+	mu     sync.Mutex
+	warned map[peer.ID]bool // strangers already logged at warning level
 }
 
-func newGater(ids ...peer.ID) *gater {
-	g := &gater{allowed: make(map[peer.ID]bool, len(ids))}
+func newGater(stranger func(peer.ID, ma.Multiaddr), ids ...peer.ID) *gater {
+	g := &gater{allowed: make(map[peer.ID]bool, len(ids)), stranger: stranger, warned: map[peer.ID]bool{}}
 	for _, id := range ids {
 		g.allowed[id] = true
 	}
@@ -32,15 +38,32 @@ func (g *gater) InterceptPeerDial(p peer.ID) bool {
 	return true
 }
 
+// refuse logs a stranger's connection, at warning level the first time only: a
+// misconfigured site retries every few seconds.
+func (g *gater) refuse(p peer.ID, addr ma.Multiaddr) {
+	if g.stranger != nil {
+		g.stranger(p, addr)
+	}
+	g.mu.Lock()
+	first := !g.warned[p]
+	g.warned[p] = true
+	g.mu.Unlock()
+	if first {
+		log.Warnw("refused a connection from a peer that is not configured", "id", p, "addr", addr)
+	} else {
+		log.Debugw("refused a connection from a peer that is not configured", "id", p, "addr", addr)
+	}
+}
+
 func (g *gater) InterceptAddrDial(p peer.ID, _ ma.Multiaddr) bool { return g.allowed[p] }
 
 // InterceptAccept lets every inbound connection through to the handshake: it has no
 // peer ID yet to check.
 func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool { return true }
 
-func (g *gater) InterceptSecured(dir network.Direction, p peer.ID, addrs network.ConnMultiaddrs) bool {
+func (g *gater) InterceptSecured(_ network.Direction, p peer.ID, addrs network.ConnMultiaddrs) bool {
 	if !g.allowed[p] {
-		log.Warnw("refused a connection from a peer that is not configured", "id", p, "addr", addrs.RemoteMultiaddr(), "direction", dir)
+		g.refuse(p, addrs.RemoteMultiaddr())
 		return false
 	}
 	return true
@@ -48,7 +71,7 @@ func (g *gater) InterceptSecured(dir network.Direction, p peer.ID, addrs network
 
 func (g *gater) InterceptUpgraded(c network.Conn) (bool, control.DisconnectReason) {
 	if !g.allowed[c.RemotePeer()] {
-		log.Warnw("refused a connection from a peer that is not configured", "id", c.RemotePeer(), "addr", c.RemoteMultiaddr())
+		g.refuse(c.RemotePeer(), c.RemoteMultiaddr())
 		return false, 0
 	}
 	return true, 0

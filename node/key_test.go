@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -118,6 +119,7 @@ func TestConfigValidate(t *testing.T) {
 		{"self as a peer", func(c *Config) { c.Peers[protocol.ThirdParty] = addr(b) }, "Peers[third-party]"},
 		{"own ID for a peer", func(c *Config) { c.Peers[protocol.ControllerA] = addr(self) }, "Peers[controller-a]"},
 		{"one ID for both peers", func(c *Config) { c.Peers[protocol.ControllerB] = addr(a) }, "same peer ID"},
+		{"negative peer timeout", func(c *Config) { c.PeerTimeout = -time.Second }, "PeerTimeout"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -28,7 +28,9 @@ type DisclosureEntry struct {
 	Value any       `json:"value"`
 }
 
-// NewDisclosure returns a log for the party playing self that writes to w (which may be nil).
+// NewDisclosure returns a log for the party playing self that writes to w (which may be
+// nil). Each entry is written when it is recorded, and synced if w has a Sync method
+// (an *os.File does).
 func NewDisclosure(self Role, w io.Writer) *Disclosure {
 	return &Disclosure{self: self, w: w}
 }
@@ -52,6 +54,13 @@ func (d *Disclosure) Record(step int, from Role, what string, value any) error {
 	}
 	if _, err := d.w.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("disclosure log: %w", err)
+	}
+	// On disk, the entry must survive the process: a session killed after this
+	// value was opened still has it in its log.
+	if f, ok := d.w.(interface{ Sync() error }); ok {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("disclosure log: %w", err)
+		}
 	}
 	return nil
 }

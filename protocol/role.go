@@ -13,11 +13,15 @@ const (
 	ControllerA Role = iota // the hospital: identifiers, its attributes, usually the outcome
 	ControllerB             // the insurer: identifiers and its attributes
 	ThirdParty              // the independent computing party: holds no data of its own
+
+	// All is no party: it names the three at once, as the source of a value they
+	// open jointly.
+	All
 )
 
-// Roles lists the three roles in the order that fixes Shamir evaluation points
+// Roles returns the three roles in the order that fixes Shamir evaluation points
 // (role r holds the share at x = r+1).
-var Roles = [3]Role{ControllerA, ControllerB, ThirdParty}
+func Roles() [3]Role { return [3]Role{ControllerA, ControllerB, ThirdParty} }
 
 func (r Role) String() string {
 	switch r {
@@ -27,6 +31,8 @@ func (r Role) String() string {
 		return "controller-b"
 	case ThirdParty:
 		return "third-party"
+	case All:
+		return "all"
 	}
 	return fmt.Sprintf("role(%d)", int(r))
 }
@@ -38,7 +44,7 @@ func (r Role) Valid() bool { return r >= ControllerA && r <= ThirdParty }
 func (r Role) Others() [2]Role {
 	var out [2]Role
 	i := 0
-	for _, o := range Roles {
+	for _, o := range Roles() {
 		if o != r {
 			out[i] = o
 			i++
@@ -49,7 +55,7 @@ func (r Role) Others() [2]Role {
 
 // ParseRole parses the names that String returns.
 func ParseRole(s string) (Role, error) {
-	for _, r := range Roles {
+	for _, r := range Roles() {
 		if r.String() == s {
 			return r, nil
 		}

@@ -22,12 +22,15 @@ type Transport interface {
 	Self() Role
 	// Send delivers msg to the party playing role to. The transport may keep msg.
 	Send(ctx context.Context, to Role, msg []byte) error
-	// Recv returns the next message from the party playing role from. Once that party
-	// has aborted, Recv returns an *AbortedError instead of any message still queued.
+	// Recv returns the next message from the party playing role from.
 	Recv(ctx context.Context, from Role) ([]byte, error)
 	// Abort tells both other parties that this party has stopped the session, and
 	// why, out of band of the session's messages: a receiver can never read an abort
 	// as protocol data. It waits at most until ctx ends. reason must hold no data.
+	//
+	// An abort ends the session for its receiver: once either other party's abort
+	// has arrived, every Send and Recv, blocked or later and whatever its peer,
+	// returns that *AbortedError instead of any message still queued.
 	Abort(ctx context.Context, reason string) error
 }
 
@@ -160,18 +163,37 @@ func (t *memTransport) Send(ctx context.Context, to Role, msg []byte) error {
 	if t.net.tap != nil {
 		t.net.tap(t.self, to, cp)
 	}
+	if err := t.aborted(); err != nil {
+		return err
+	}
+	o := t.self.Others()
 	select {
 	case t.net.links[t.self][to] <- memMsg{data: cp, at: time.Now()}:
 		t.net.sent[t.self].Add(int64(len(msg)))
 		t.net.msgs[t.self].Add(1)
 		return nil
-	case <-t.net.aborts[to].done:
-		return &AbortedError{Party: to, Reason: t.net.aborts[to].reason}
+	case <-t.net.aborts[o[0]].done:
+		return t.aborted()
+	case <-t.net.aborts[o[1]].done:
+		return t.aborted()
 	case <-ctx.Done():
 		return fmt.Errorf("send to %s: %w", to, ctx.Err())
 	case <-t.net.done:
 		return fmt.Errorf("send to %s: %w", to, ErrClosed)
 	}
+}
+
+// aborted returns the abort of another party, if one has aborted (the first in role
+// order when both have).
+func (t *memTransport) aborted() error {
+	for _, r := range t.self.Others() {
+		select {
+		case <-t.net.aborts[r].done:
+			return &AbortedError{Party: r, Reason: t.net.aborts[r].reason}
+		default:
+		}
+	}
+	return nil
 }
 
 func (t *memTransport) Abort(ctx context.Context, reason string) error {
@@ -187,16 +209,19 @@ func (t *memTransport) Recv(ctx context.Context, from Role) ([]byte, error) {
 	if !from.Valid() || from == t.self {
 		return nil, fmt.Errorf("receive at %s from %s: no such link", t.self, from)
 	}
-	ab := &t.net.aborts[from]
-	select {
-	case <-ab.done:
-		return nil, &AbortedError{Party: from, Reason: ab.reason}
-	default:
+	if err := t.aborted(); err != nil {
+		return nil, err
 	}
+	o := t.self.Others()
 	select {
-	case <-ab.done:
-		return nil, &AbortedError{Party: from, Reason: ab.reason}
+	case <-t.net.aborts[o[0]].done:
+		return nil, t.aborted()
+	case <-t.net.aborts[o[1]].done:
+		return nil, t.aborted()
 	case m := <-t.net.links[from][t.self]:
+		if err := t.aborted(); err != nil {
+			return nil, err
+		}
 		if wait := time.Until(m.at.Add(t.net.latency)); wait > 0 {
 			timer := time.NewTimer(wait)
 			defer timer.Stop()
@@ -215,26 +240,36 @@ func (t *memTransport) Recv(ctx context.Context, from Role) ([]byte, error) {
 }
 
 // RunParties runs f for the three roles at once, as an embedded session or a test
-// does, and waits for all of them. When one fails, the context of the others is
-// cancelled; the error returned is the first failure, which is the cause of the rest.
+// does, and waits for all of them. A failing party tells the others through its
+// transport's Abort, so they stop by themselves; the error returned is the cause: the
+// first failure that is not another party's abort (or, if all are, the first).
 func RunParties[T any](ctx context.Context, f func(ctx context.Context, r Role) (T, error)) ([3]T, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var out [3]T
-	var first error
-	var once sync.Once
+	var mu sync.Mutex
+	var cause, first error
 	var wg sync.WaitGroup
-	for _, r := range Roles {
+	for _, r := range Roles() {
 		wg.Go(func() {
 			v, err := f(ctx, r)
-			if err != nil {
-				once.Do(func() { first = fmt.Errorf("%s: %w", r, err) })
-				cancel()
+			if err == nil {
+				out[r] = v
 				return
 			}
-			out[r] = v
+			err = fmt.Errorf("%s: %w", r, err)
+			var ab *AbortedError
+			mu.Lock()
+			defer mu.Unlock()
+			if first == nil {
+				first = err
+			}
+			if cause == nil && !errors.As(err, &ab) {
+				cause = err
+			}
 		})
 	}
 	wg.Wait()
+	if cause != nil {
+		return out, cause
+	}
 	return out, first
 }

@@ -50,7 +50,7 @@ func TestExchangeDoesNotDeadlock(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	errs := make(chan error, 3)
-	for _, r := range Roles {
+	for _, r := range Roles() {
 		go func() {
 			out := map[Role][]byte{}
 			for _, o := range r.Others() {
@@ -67,7 +67,7 @@ func TestExchangeDoesNotDeadlock(t *testing.T) {
 			errs <- err
 		}()
 	}
-	for range Roles {
+	for range 3 {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestLatencyAndClose(t *testing.T) {
 }
 
 func TestRoles(t *testing.T) {
-	for _, r := range Roles {
+	for _, r := range Roles() {
 		got, err := ParseRole(r.String())
 		if err != nil || got != r {
 			t.Fatalf("ParseRole(%q) = %v, %v", r, got, err)
@@ -138,15 +138,24 @@ func TestRunParties(t *testing.T) {
 	if err != nil || out[ThirdParty] != "third-party" {
 		t.Fatalf("RunParties = %v, %v", out, err)
 	}
+	// The failing party aborts; the others stop on its abort, and the cause is the
+	// failure, not the aborts, whichever returns first.
 	boom := errors.New("boom")
-	_, err = RunParties(context.Background(), func(ctx context.Context, r Role) (int, error) {
+	net := NewMemNetwork()
+	defer net.Close()
+	ctx := context.Background()
+	_, err = RunParties(ctx, func(ctx context.Context, r Role) (int, error) {
+		tr := net.Transport(r)
 		if r == ControllerB {
+			if err := tr.Abort(ctx, boom.Error()); err != nil {
+				return 0, err
+			}
 			return 0, boom
 		}
-		<-ctx.Done() // the others wait until the failure cancels them
-		return 0, ctx.Err()
+		_, err := tr.Recv(ctx, ControllerB)
+		return 0, err
 	})
 	if !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "controller-b: ") {
-		t.Fatalf("err = %v, want controller-b's failure first", err)
+		t.Fatalf("err = %v, want controller-b's failure", err)
 	}
 }

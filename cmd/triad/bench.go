@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 )
 
@@ -13,12 +12,15 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 		"join":     benchJoin,
 		"lasso":    benchLasso,
 	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		return parseFlags(cmdFlags("bench"), args, stdout)
+	}
 	if len(args) == 0 {
-		return fmt.Errorf("bench: say what to measure: paillier, join or lasso")
+		return usagef(cmdFlags("bench"), "bench: say what to measure: paillier, join or lasso")
 	}
 	b, ok := benches[args[0]]
 	if !ok {
-		return fmt.Errorf("bench: unknown benchmark %q (want paillier, join or lasso)", args[0])
+		return usagef(cmdFlags("bench"), "bench: unknown benchmark %q (want paillier, join or lasso)", args[0])
 	}
 	return b(ctx, args[1:], stdout)
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -26,8 +27,31 @@ type benchJoinReport struct {
 	PaillierBits     int              `json:"paillier_bits"`
 	IntersectionSize int              `json:"intersection_size"`
 	TotalSeconds     float64          `json:"total_seconds"`
-	Steps            []stepResult     `json:"steps"`
+	Stages           []benchStage     `json:"stages"`
 	PeakRSSBytes     map[string]int64 `json:"peak_rss_bytes"`
+}
+
+// benchStage is one stage over the three processes: the slowest party's time and
+// what each party sent.
+type benchStage struct {
+	Name          string           `json:"name"`
+	ProtocolSteps string           `json:"protocol_steps"`
+	Seconds       float64          `json:"seconds"`
+	BytesSent     map[string]int64 `json:"bytes_sent"`
+}
+
+func mergeBenchStage(stages []benchStage, s stageResult) []benchStage {
+	secs := s.EndSeconds - s.StartSeconds
+	for i := range stages {
+		if stages[i].Name == s.Name {
+			stages[i].Seconds = max(stages[i].Seconds, secs)
+			for k, v := range s.BytesSent {
+				stages[i].BytesSent[k] = v
+			}
+			return stages
+		}
+	}
+	return append(stages, benchStage{Name: s.Name, ProtocolSteps: s.ProtocolSteps, Seconds: secs, BytesSent: maps.Clone(s.BytesSent)})
 }
 
 // benchJoin measures steps 1–7 with the three parties as separate "triad node"
@@ -74,7 +98,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	var cmds [3]*exec.Cmd
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		logf, err := os.Create(filepath.Join(dir, r.String()+".log"))
 		if err != nil {
 			return err
@@ -87,7 +111,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	var errs []error
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		if err := cmds[r].Wait(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w (log: %s)", r, err, filepath.Join(dir, r.String()+".log")))
 		}
@@ -97,7 +121,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rep := benchJoinReport{Rows: *rows, FeaturesA: *fa, FeaturesB: *fb, Overlap: *overlap, PaillierBits: *bits,
 		PeakRSSBytes: map[string]int64{}}
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		if ru, ok := cmds[r].ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rep.PeakRSSBytes[r.String()] = ru.Maxrss * 1024
 		}
@@ -111,8 +135,8 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		rep.IntersectionSize = res.IntersectionSize
 		rep.TotalSeconds = max(rep.TotalSeconds, res.TotalSeconds)
-		for _, s := range res.Steps {
-			rep.Steps = mergeStep(rep.Steps, s)
+		for _, s := range res.Stages {
+			rep.Stages = mergeBenchStage(rep.Stages, s)
 		}
 	}
 	if *asJSON {
@@ -123,8 +147,8 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "steps 1–7: %d rows per controller, %d+%d features, %d matched, %d-bit Paillier, three processes\n",
 		rep.Rows, rep.FeaturesA, rep.FeaturesB, rep.IntersectionSize, rep.PaillierBits)
 	fmt.Fprintf(stdout, "%-13s %-5s %9s %14s %14s %14s\n", "stage", "steps", "seconds", "sent by A", "sent by B", "sent by 3rd")
-	for _, s := range rep.Steps {
-		fmt.Fprintf(stdout, "%-13s %-5s %9.2f %14d %14d %14d\n", s.Name, s.Steps, s.Seconds,
+	for _, s := range rep.Stages {
+		fmt.Fprintf(stdout, "%-13s %-5s %9.2f %14d %14d %14d\n", s.Name, s.ProtocolSteps, s.Seconds,
 			s.BytesSent["controller-a"], s.BytesSent["controller-b"], s.BytesSent["third-party"])
 	}
 	fmt.Fprintf(stdout, "total %.2fs; peak RSS A %d MiB, B %d MiB, third party %d MiB\n", rep.TotalSeconds,
@@ -138,7 +162,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 func benchSites(dir string, bits int, data map[protocol.Role][2]string) ([3]string, error) {
 	var paths [3]string
 	var addrs [3]string
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		port, err := freePort()
 		if err != nil {
 			return paths, err
@@ -152,7 +176,7 @@ func benchSites(dir string, bits int, data map[protocol.Role][2]string) ([3]stri
 		paths[r] = filepath.Join(site, configFileName)
 		addrs[r] = fmt.Sprintf("%s/p2p/%s", listen, id)
 	}
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		b, err := os.ReadFile(paths[r])
 		if err != nil {
 			return paths, err

@@ -89,7 +89,7 @@ func benchLasso(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("bench lasso: %w", err)
 	}
 	var sent, perIter int64
-	for i, r := range protocol.Roles {
+	for i, r := range protocol.Roles() {
 		sent = max(sent, net.BytesSent(r))
 		perIter = max(perIter, res[i].iterBytes/int64(res[i].steps))
 	}

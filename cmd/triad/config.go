@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -19,6 +19,7 @@ import (
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // siteConfig is one site's configuration file (triad.toml), as `triad init` writes it.
@@ -33,6 +34,10 @@ type siteConfig struct {
 	Crypto  cryptoConfig      `toml:"crypto"`
 	Peers   map[string]string `toml:"peers"`
 
+	// PeerTimeout is how long the node tries to reach each peer ("10m", "90s");
+	// empty means node.DefaultPeerTimeout.
+	PeerTimeout string `toml:"peer_timeout"`
+
 	path  string         // the file the configuration was read from
 	lines map[string]int // the line of each key ("data.file"), for error messages
 }
@@ -44,12 +49,15 @@ type dataConfig struct {
 	Features []string `toml:"features"`
 	Outcome  string   `toml:"outcome"`
 	CaseFold bool     `toml:"case_fold"`
+	Sep      string   `toml:"sep"`     // field separator: one character, "tab", or "auto"
+	Decimal  string   `toml:"decimal"` // decimal mark: ".", ",", or "auto"
 }
 
 type modelConfig struct {
 	Alpha   float64 `toml:"alpha"`
 	MaxIter int     `toml:"max_iter"`
 	Tol     float64 `toml:"tol"`
+	MinRows int     `toml:"min_rows"`
 }
 
 type cryptoConfig struct {
@@ -58,13 +66,13 @@ type cryptoConfig struct {
 
 // defaultSiteConfig holds the values a key takes when the file leaves it out.
 func defaultSiteConfig() siteConfig {
-	p := join.DefaultParams()
+	p := session.Default()
 	return siteConfig{
 		KeyFile: "node.key",
 		OutDir:  "out",
-		Data:    dataConfig{CaseFold: p.CaseFold},
-		Model:   modelConfig{Alpha: p.Model.Alpha, MaxIter: p.Model.MaxIter, Tol: p.Model.Tol},
-		Crypto:  cryptoConfig{PaillierBits: p.PaillierBits},
+		Data:    dataConfig{CaseFold: p.Join.CaseFold},
+		Model:   modelConfig{Alpha: p.Model.Alpha, MaxIter: p.Model.MaxIter, Tol: p.Model.Tol, MinRows: p.Model.MinRows},
+		Crypto:  cryptoConfig{PaillierBits: p.Join.PaillierBits},
 	}
 }
 
@@ -192,17 +200,12 @@ func (c *siteConfig) validate() error {
 	if err := c.validateData(role); err != nil {
 		return err
 	}
-	m := c.Model
-	switch {
-	case m.Alpha < 0 || math.IsNaN(m.Alpha) || math.IsInf(m.Alpha, 0):
-		return c.errorAt("model.alpha", "%g: want a finite number ≥ 0", m.Alpha)
-	case m.MaxIter < 1:
-		return c.errorAt("model.max_iter", "%d: want at least 1", m.MaxIter)
-	case !(m.Tol > 0) || math.IsInf(m.Tol, 0):
-		return c.errorAt("model.tol", "%g: want a finite number > 0", m.Tol)
-	}
-	if b := c.Crypto.PaillierBits; b != 2048 && b != 3072 {
-		return c.errorAt("crypto.paillier_bits", "%d: want 2048 or 3072", b)
+	if err := c.settings().Validate(); err != nil {
+		var se *session.SettingError
+		if errors.As(err, &se) {
+			return c.errorAt(se.Key, "%v: want %s", se.Value, se.Want)
+		}
+		return fmt.Errorf("%s: %w", c.path, err)
 	}
 	return c.validatePeers(role)
 }
@@ -251,6 +254,12 @@ func (c *siteConfig) validateData(role protocol.Role) error {
 	}
 	if d.IDColumn == "" {
 		return c.errorAt("data.id_column", "missing (want the name of the identifier column)")
+	}
+	if _, err := join.ParseDialect(d.Sep, ""); err != nil {
+		return c.errorAt("data.sep", "%v", err)
+	}
+	if _, err := join.ParseDialect("", d.Decimal); err != nil {
+		return c.errorAt("data.decimal", "%v", err)
 	}
 	seen := make(map[string]bool, len(d.Features))
 	for _, f := range d.Features {
@@ -318,12 +327,21 @@ func (c *siteConfig) nodeConfig() (node.Config, error) {
 	if err != nil {
 		return node.Config{}, c.errorAt("key_file", "%v", err)
 	}
+	var timeout time.Duration
+	if c.PeerTimeout != "" {
+		d, err := time.ParseDuration(c.PeerTimeout)
+		if err != nil || d <= 0 {
+			return node.Config{}, c.errorAt("peer_timeout", "%q: want a positive duration such as \"10m\" or \"90s\"", c.PeerTimeout)
+		}
+		timeout = d
+	}
 	cfg := node.Config{
 		Role:   role,
 		Listen: slices.Clone(c.Listen),
 		Key:    key,
 		Peers:  make(map[protocol.Role]string, 2),
 	}
+	cfg.PeerTimeout = timeout
 	for name, addr := range c.Peers {
 		r, err := protocol.ParseRole(name)
 		if err != nil {
@@ -337,11 +355,17 @@ func (c *siteConfig) nodeConfig() (node.Config, error) {
 	return cfg, nil
 }
 
-// params returns the session settings the file chooses, on top of Triad's defaults.
-func (c *siteConfig) params() join.Params {
-	p := join.DefaultParams()
-	p.PaillierBits = c.Crypto.PaillierBits
-	p.CaseFold = c.Data.CaseFold
-	p.Model = join.Model{Alpha: c.Model.Alpha, MaxIter: c.Model.MaxIter, Tol: c.Model.Tol}
+// dialect returns how the site's CSV file is written; validate has checked it.
+func (c *siteConfig) dialect() join.Dialect {
+	d, _ := join.ParseDialect(c.Data.Sep, c.Data.Decimal)
+	return d
+}
+
+// settings returns the session settings the file chooses, on top of Triad's defaults.
+func (c *siteConfig) settings() session.Settings {
+	p := session.Default()
+	p.Join.PaillierBits = c.Crypto.PaillierBits
+	p.Join.CaseFold = c.Data.CaseFold
+	p.Model.Alpha, p.Model.MaxIter, p.Model.Tol, p.Model.MinRows = c.Model.Alpha, c.Model.MaxIter, c.Model.Tol, c.Model.MinRows
 	return p
 }

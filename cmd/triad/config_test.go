@@ -49,7 +49,7 @@ func appendTo(t *testing.T, path, text string) {
 }
 
 func TestTemplateRoundTrip(t *testing.T) {
-	for _, role := range protocol.Roles {
+	for _, role := range protocol.Roles() {
 		t.Run(role.String(), func(t *testing.T) {
 			dir := testSite(t, role)
 			path := filepath.Join(dir, configFileName)
@@ -85,7 +85,7 @@ func TestTemplateRoundTrip(t *testing.T) {
 					t.Errorf("data %+v", c.Data)
 				}
 			}
-			if p := c.params(); p.PaillierBits != c.Crypto.PaillierBits || p.Model.Alpha != c.Model.Alpha || p.Model.MaxIter != c.Model.MaxIter {
+			if p := c.settings(); p.Join.PaillierBits != c.Crypto.PaillierBits || p.Model.Alpha != c.Model.Alpha || p.Model.MaxIter != c.Model.MaxIter || p.Model.MinRows != c.Model.MinRows {
 				t.Errorf("params %+v do not follow the file", p)
 			}
 

@@ -1,38 +1,49 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"time"
 
 	logging "github.com/ipfs/go-log/v2"
 
+	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/actors/console"
+	"github.com/triad-mpc/triad/node"
 )
 
 var log = logging.Logger("triad/cmd")
 
 // startConsole serves the debug console on addr (host:port) until the returned stop
-// function is called. The console shows actor state and link statistics, never data.
+// function is called, and tells the operator where (with the token it needs when addr
+// is not loopback). The console shows the session's state, never data.
 func startConsole(addr string, w io.Writer, parties ...console.Party) (stop func(), err error) {
-	l, err := net.Listen("tcp", addr)
+	s, err := console.Start(addr, parties...)
 	if err != nil {
-		return nil, fmt.Errorf("console: %w", err)
+		return nil, err
 	}
-	srv := &http.Server{Handler: console.Handler(parties...), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	fmt.Fprintf(w, "debug console: %s\n", s.URL())
+	if s.Token() != "" {
+		fmt.Fprintf(w, "debug console token (every request needs it; triad console %s --token %s): %s\n", s.Addr(), s.Token(), s.Token())
+	}
+	return func() {
+		if err := s.Close(); err != nil {
 			log.Warnw("console stopped", "err", err)
 		}
-	}()
-	fmt.Fprintf(w, "debug console: http://%s/\n", l.Addr())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
 	}, nil
+}
+
+// peerLinks adapts a node's link statistics for the console's peer table.
+func peerLinks(n *node.Node) func() []actors.PeerState {
+	return func() []actors.PeerState {
+		st := n.Stats()
+		out := make([]actors.PeerState, 0, len(st.Peers))
+		for r, p := range st.Peers {
+			out = append(out, actors.PeerState{
+				Role: r.String(), PeerID: p.ID.String(), Address: p.Remote, State: p.State.String(),
+				Connected: p.Connected, RTTMillis: p.RTT.Seconds() * 1000,
+				BytesSent: p.BytesSent, BytesRecv: p.BytesReceived, Error: p.Error,
+			})
+		}
+		return out
+	}
 }

@@ -2,35 +2,37 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
 
 	"github.com/triad-mpc/triad/protocol"
-	"github.com/triad-mpc/triad/protocol/join"
 	"github.com/triad-mpc/triad/protocol/lasso"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs := cmdFlags("demo")
 	rows := fs.Int("rows", 2000, "patients per controller")
 	overlap := fs.Float64("overlap", 0.7, "share of the hospital's patients the insurer also has")
 	out := fs.String("out", "triad-out", "folder for the synthetic CSVs, result.json and the disclosure logs")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic data (not of any cryptographic randomness)")
 	dataOnly := fs.Bool("data-only", false, "write the synthetic CSV files and stop")
 	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
-	p := join.DefaultParams()
+	p := session.Default()
 	p.Model.Alpha = 0.05
-	modelFlags(fs, &p)
-	if err := fs.Parse(args); err != nil {
+	settingFlags(fs, &p)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := checkSettings(fs, p); err != nil {
 		return err
 	}
 	if *rows < 10 || *overlap <= 0 || *overlap > 1 {
-		return fmt.Errorf("demo: want --rows ≥ 10 and 0 < --overlap ≤ 1")
+		return usagef(fs, "demo: want --rows ≥ 10 and 0 < --overlap ≤ 1")
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return err
 	}
 	fileA, fileB, err := writeSynth(*out, synthSpec{Rows: *rows, Overlap: *overlap, Missing: 0.01, Seed: *seed})
@@ -41,8 +43,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if *dataOnly {
 		return nil
 	}
-	e := embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: *out, params: p,
-		console: *consoleAddr, stdout: stdout}
+	e := embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: *out, settings: p,
+		console: *consoleAddr, stdout: stdout, stderr: os.Stderr}
 	res, err := runEmbedded(ctx, e)
 	if err != nil {
 		return err
@@ -72,6 +74,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 // plaintextJoin reads both files as the protocol would and joins them in the clear, in the
 // protocol's column order, for comparison.
 func plaintextJoin(e embedded) ([][]float64, []float64, []string, error) {
+	e.stdout = nil // step 1 has been reported already
 	tables, err := readControllers(e)
 	if err != nil {
 		return nil, nil, nil, err
@@ -79,7 +82,7 @@ func plaintextJoin(e embedded) ([][]float64, []float64, []string, error) {
 	a, b := tables[protocol.ControllerA], tables[protocol.ControllerB]
 	byID := make(map[string][]int64, len(b.IDs))
 	for i, id := range b.IDs {
-		byID[id] = b.Rows[i]
+		byID[string(id)] = b.Rows[i]
 	}
 	cols := append(append([]string(nil), a.Columns...), b.Columns...)
 	var names []string
@@ -94,14 +97,14 @@ func plaintextJoin(e embedded) ([][]float64, []float64, []string, error) {
 	var X [][]float64
 	var y []float64
 	for i, id := range a.IDs {
-		rb, ok := byID[id]
+		rb, ok := byID[string(id)]
 		if !ok {
 			continue
 		}
 		vals := append(append([]int64(nil), a.Rows[i]...), rb...)
 		var x []float64
 		for j, v := range vals {
-			f := e.params.Fixed.Decode(v)
+			f := e.settings.Join.Fixed.Decode(v)
 			if j == yi {
 				y = append(y, f)
 			} else {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // TestDiabetesEndToEnd splits scikit-learn's diabetes data column-wise between the two
@@ -44,10 +44,10 @@ func TestDiabetesEndToEnd(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			p := join.DefaultParams()
+			p := session.Default()
 			p.Model.Alpha = c.Alpha
 			res, err := runEmbedded(ctx, embedded{fileA: c.Hospital, fileB: c.Insurer, id: "id",
-				outcome: "progression", out: t.TempDir(), params: p})
+				outcome: "progression", out: t.TempDir(), settings: p})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -33,25 +32,17 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 // runInit implements "triad init": a new identity key and a commented configuration
 // template for one site.
 func runInit(_ context.Context, args []string, stdout io.Writer) error {
-	flags := flag.NewFlagSet("init", flag.ContinueOnError)
+	flags := cmdFlags("init")
 	roleName := flags.String("role", "", "this site's role: controller-a, controller-b or third-party")
 	dir := flags.String("dir", "", "folder for node.key and triad.toml (created if missing)")
 	var listen listFlag
 	flags.Var(&listen, "listen", "multiaddr to listen on; repeat for several (default: TCP and QUIC on port 4001, 4002 or 4003 by role)")
 	force := flags.Bool("force", false, "replace an existing node.key and triad.toml (the site gets a new peer ID)")
-	flags.Usage = func() {
-		fmt.Fprintln(flags.Output(), "usage: triad init --role {controller-a|controller-b|third-party} --dir DIR [--listen MULTIADDR ...] [--force]")
-		flags.PrintDefaults()
-	}
-	if err := flags.Parse(args); err != nil {
+	if err := parseFlags(flags, args, stdout); err != nil {
 		return err
 	}
-	if flags.NArg() > 0 {
-		return fmt.Errorf("init: unexpected argument %q", flags.Arg(0))
-	}
 	if *roleName == "" || *dir == "" {
-		flags.Usage()
-		return errors.New("init: --role and --dir are required")
+		return usagef(flags, "init: --role and --dir are required")
 	}
 	role, err := protocol.ParseRole(*roleName)
 	if err != nil {
@@ -207,13 +198,13 @@ func advertised(listen []string, id peer.ID) []string {
 
 // runID implements "triad id": the site's own full multiaddrs, one per line.
 func runID(_ context.Context, args []string, stdout io.Writer) error {
-	flags := flag.NewFlagSet("id", flag.ContinueOnError)
+	flags := cmdFlags("id")
 	path := flags.String("config", "", "the site's configuration file")
-	if err := flags.Parse(args); err != nil {
+	if err := parseFlags(flags, args, stdout); err != nil {
 		return err
 	}
 	if *path == "" {
-		return errors.New("id: --config is required")
+		return usagef(flags, "id: --config is required")
 	}
 	c, err := parseSiteConfig(*path)
 	if err != nil {
@@ -282,6 +273,10 @@ func siteTemplate(role protocol.Role, listen []string) string {
 		w("outcome = %s", tomlString(outcome))
 		w("# Fold identifiers to lower case before matching; both controllers must choose the same.")
 		w("case_fold = %t", d.Data.CaseFold)
+		w("# Field separator: one character, \"tab\", or \"auto\" to detect it (Dutch spreadsheets export \";\").")
+		w("sep = %s", tomlString("auto"))
+		w("# Decimal mark of numbers: \".\", \",\", or \"auto\" to detect it.")
+		w("decimal = %s", tomlString("auto"))
 	}
 	w("")
 	w("# Lasso regression; all three sites must agree.")
@@ -292,6 +287,8 @@ func siteTemplate(role protocol.Role, listen []string) string {
 	w("max_iter = %d", d.Model.MaxIter)
 	w("# Convergence tolerance: the solver stops when a step moves the standardised coefficients by less than this.")
 	w("tol = %s", tomlFloat(d.Model.Tol))
+	w("# Minimum cohort: below this many joined people (and never below 10 per feature) no model is fitted.")
+	w("min_rows = %d", d.Model.MinRows)
 	w("")
 	w("# Encryption; all three sites must agree.")
 	w("[crypto]")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,7 +12,8 @@ import (
 
 	logging "github.com/ipfs/go-log/v2"
 
-	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // TestLogsHoldNoData runs a whole session with every logger at debug level and checks
@@ -24,16 +26,16 @@ func TestLogsHoldNoData(t *testing.T) {
 	logging.SetupLogging(logging.Config{Format: logging.JSONOutput, Level: logging.LevelDebug, File: logPath})
 	defer logging.SetupLogging(saved)
 
-	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 120, Overlap: 0.6, Missing: 0.02, Seed: 3})
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 400, Overlap: 0.6, Missing: 0.02, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := join.DefaultParams()
-	p.PaillierBits = 1024
+	p := session.Default()
+	p.Join.PaillierBits = 1024
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := filepath.Join(dir, "out")
-	if _, err := runEmbedded(ctx, embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: out, params: p}); err != nil {
+	if _, err := runEmbedded(ctx, embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days", out: out, settings: p, opts: testKeys()}); err != nil {
 		t.Fatal(err)
 	}
 	logs, err := os.ReadFile(logPath)
@@ -44,13 +46,35 @@ func TestLogsHoldNoData(t *testing.T) {
 		t.Fatalf("the debug log does not show the session (%d bytes): the test would prove nothing", len(logs))
 	}
 	var disclosures []byte
-	for _, r := range []string{"controller-a", "controller-b", "third-party"} {
-		b, err := os.ReadFile(filepath.Join(out, "disclosure-"+r+".jsonl"))
+	for _, r := range protocol.Roles() {
+		path := filepath.Join(out, "disclosure-"+r.String()+".jsonl")
+		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		disclosures = append(disclosures, b...)
+		// What is on disk is what the role may learn, and nothing else.
+		var entries []protocol.DisclosureEntry
+		for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			var e protocol.DisclosureEntry
+			if err := json.Unmarshal(line, &e); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			entries = append(entries, e)
+		}
+		if err := session.CheckDisclosures(r, entries); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(entries) != len(session.Policy(r)) {
+			t.Fatalf("%s: %d entries, want one of each of the %d kinds %s may learn", path, len(entries), len(session.Policy(r)), r)
+		}
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm()&0o077 != 0 {
+			t.Fatalf("%s: mode %v (%v), want it readable by its owner only", path, st.Mode(), err)
+		}
 	}
+	// Identifiers are matched after trimming and case folding, so a leak could be in
+	// either form: search case-insensitively.
+	logs, disclosures = bytes.ToLower(logs), bytes.ToLower(disclosures)
 	for _, f := range []string{fileA, fileB} {
 		fh, err := os.Open(f)
 		if err != nil {
@@ -62,12 +86,13 @@ func TestLogsHoldNoData(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, rec := range recs[1:] {
-			if bytes.Contains(logs, []byte(rec[0])) || bytes.Contains(disclosures, []byte(rec[0])) {
+			id := bytes.ToLower(bytes.TrimSpace([]byte(rec[0])))
+			if bytes.Contains(logs, id) || bytes.Contains(disclosures, id) {
 				t.Fatalf("identifier %s of %s reached a log", rec[0], f)
 			}
 			for _, v := range rec[1:] {
 				// Short values ("1", "72") occur in any log; longer ones are specific.
-				if len(v) >= 6 && bytes.Contains(logs, []byte(v)) {
+				if len(v) >= 6 && bytes.Contains(logs, bytes.ToLower([]byte(v))) {
 					t.Fatalf("value %s of %s reached the log", v, f)
 				}
 			}

@@ -2,33 +2,37 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"time"
+
+	logging "github.com/ipfs/go-log/v2"
 
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/actors/console"
+	"github.com/triad-mpc/triad/cmd/internal/progress"
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // runNode runs one site of a session for real: it reads the site's configuration and
 // data, starts its libp2p peer, waits for the other two and runs the protocol.
 func runNode(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	fs := cmdFlags("node")
 	path := fs.String("config", "", "the site's configuration file (triad init writes one)")
 	joinOnly := fs.Bool("join-only", false, "stop after step 7 (for benchmarks of the join)")
 	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *path == "" {
-		return errors.New("node: --config is required")
+		return usagef(fs, "node: --config is required")
+	}
+	if os.Getenv("GOLOG_LOG_LEVEL") == "" {
+		// A peer that cannot be reached, or is lost, is reported at warning level.
+		logging.SetLogLevel("triad/node", "warn")
 	}
 	cfg, err := loadSiteConfig(*path)
 	if err != nil {
@@ -38,28 +42,29 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
-	params := cfg.params()
-	if err := params.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", *path, err)
+	settings := cfg.settings()
+	var opts []session.Option
+	if *joinOnly {
+		opts = append(opts, session.WithJoinOnly())
 	}
 	var table *join.Table
-	dropped := map[protocol.Role]int{}
+	tables := map[protocol.Role]*join.Table{}
 	if role != protocol.ThirdParty {
 		table, err = join.ReadFile(cfg.Data.File, join.Spec{
 			IDColumn: cfg.Data.IDColumn, Features: cfg.Data.Features, Outcome: cfg.Data.Outcome,
-			CaseFold: cfg.Data.CaseFold, Fixed: params.Fixed,
+			CaseFold: cfg.Data.CaseFold, Fixed: settings.Join.Fixed, Dialect: cfg.dialect(),
 		})
 		if err != nil {
 			return err
 		}
-		dropped[role] = table.Dropped()
-		fmt.Fprintf(stdout, "%s: %d rows ready (%d dropped), columns %v\n", role, len(table.Rows), table.Dropped(), table.Columns)
+		tables[role] = table
+		printTable(stdout, role, table)
 	}
 	ncfg, err := cfg.nodeConfig()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+	if err := prepareOut(cfg.OutDir); err != nil {
 		return err
 	}
 	n, err := node.New(ctx, ncfg)
@@ -73,7 +78,8 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s: waiting for %s and %s\n", role, role.Others()[0], role.Others()[1])
 	reg := actors.NewRegistry()
 	if *consoleAddr != "" {
-		stop, err := startConsole(*consoleAddr, stdout, console.Party{Role: role.String(), Registry: reg, Links: func() any { return n.Stats() }})
+		reg.WatchPeers(peerLinks(n))
+		stop, err := startConsole(*consoleAddr, stdout, console.Party{Role: role.String(), Registry: reg})
 		if err != nil {
 			return err
 		}
@@ -83,25 +89,26 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
 	logFile, err := openDisclosure(cfg.OutDir, role)
 	if err != nil {
 		return err
 	}
+	stopProgress := showProgress(os.Stderr, reg)
 	out, err := actors.Run(ctx, actors.Config{
-		Transport: t, Params: params, Table: table, Disclosure: logFile.log,
-		Peers: peerStats(n), JoinOnly: *joinOnly,
+		Transport: t, Settings: settings, Options: opts, Table: table, Disclosure: logFile.log,
+		Peers: peerStats(n), Lost: n.Lost(),
 	}, reg)
+	stopProgress()
 	if cerr := logFile.close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
+		return failedIn(err, cfg.OutDir)
+	}
+	res := buildResult([]*session.Outcome{out}, tables, settings)
+	if err := writeOutputs(cfg.OutDir, res, []*disclosureFile{logFile}); err != nil {
 		return err
 	}
-	res := buildResult([]*actors.Outcome{out}, dropped, params)
-	res.TotalSeconds = time.Since(start).Seconds()
-	if err := writeJSON(filepath.Join(cfg.OutDir, "result.json"), res); err != nil {
-		return err
-	}
+	progress.WriteSummary(os.Stderr, progress.SummaryRows(reg.State()))
 	return printSummary(stdout, res, cfg.OutDir)
 }

@@ -2,101 +2,135 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
-	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
-// result is the content of result.json.
+// result is the content of result.json; README documents every field.
 type result struct {
-	IntersectionSize int                `json:"intersection_size"`
-	RowsDropped      map[string]int     `json:"rows_dropped"`
-	Steps            []stepResult       `json:"steps"`
-	BytesSent        map[string]int64   `json:"bytes_sent"`
-	TotalSeconds     float64            `json:"total_seconds"` // wall time of the session
-	Alpha            float64            `json:"alpha"`
-	Iterations       int                `json:"iterations"`
-	Intercept        float64            `json:"intercept"`
-	Coefficients     map[string]float64 `json:"coefficients"`
-	Features         []string           `json:"features"`
-	Outcome          string             `json:"outcome"`
-	R2               float64            `json:"r2"`
-	Step8            *step8Result       `json:"step8,omitempty"`
+	Parties          []string                      `json:"parties"` // whose view this is: one role, or all three for an embedded run
+	IntersectionSize int                           `json:"intersection_size"`
+	RowsDropped      map[string]int                `json:"rows_dropped"`
+	DroppedByColumn  map[string][]join.ColumnDrops `json:"rows_dropped_by_column"` // columns whose cells made step 1 drop a row
+	Stages           []stageResult                 `json:"stages"`
+	BytesSent        map[string]int64              `json:"bytes_sent"`    // by party, over the whole session
+	TotalSeconds     float64                       `json:"total_seconds"` // wall time of the session
+	Settings         settingsResult                `json:"settings"`
+
+	// The model, when step 8 ran.
+	Outcome      string             `json:"outcome"`
+	Features     []string           `json:"features"`
+	Alpha        float64            `json:"alpha"`
+	Iterations   int                `json:"iterations"`
+	Converged    bool               `json:"converged"`
+	Intercept    float64            `json:"intercept"`
+	Coefficients map[string]float64 `json:"coefficients"` // by feature, in the data's units
+	R2           float64            `json:"r2"`           // in-sample: on the joined rows the model was fitted on
 }
 
-// stepResult is one stage: its wall time (the slowest party) and what each party sent.
-type stepResult struct {
-	Name      string           `json:"name"`
-	Steps     string           `json:"steps"`
-	Seconds   float64          `json:"seconds"`
-	BytesSent map[string]int64 `json:"bytes_sent"`
+// stageResult is one stage as a wall-clock span from the session's start (the
+// earliest of the parties run here) and what each party sent during it.
+type stageResult struct {
+	Name          string           `json:"name"`
+	ProtocolSteps string           `json:"protocol_steps"`
+	StartSeconds  float64          `json:"start_seconds"`
+	EndSeconds    float64          `json:"end_seconds"`
+	BytesSent     map[string]int64 `json:"bytes_sent"`
+	Rounds        int              `json:"rounds,omitempty"` // communication rounds (step 8)
 }
 
-type step8Result struct {
-	Rounds       int              `json:"rounds"`
-	BytesSent    map[string]int64 `json:"bytes_sent"`
-	StatsSeconds float64          `json:"stats_seconds"`
-	SolveSeconds float64          `json:"solve_seconds"`
+// settingsResult is what the session agreed on.
+type settingsResult struct {
+	PaillierBits int     `json:"paillier_bits"`
+	FracBits     int     `json:"frac_bits"`
+	Kappa        int     `json:"kappa"`
+	CaseFold     bool    `json:"case_fold"`
+	Alpha        float64 `json:"alpha"`
+	MaxIter      int     `json:"max_iter"`
+	Tol          float64 `json:"tol"`
+	MinRows      int     `json:"min_rows"`
 }
 
 // buildResult merges the outcomes of the parties this process ran (one for a site, three
-// for an embedded run). dropped holds the rows step 1 removed at each controller run here.
-func buildResult(outs []*actors.Outcome, dropped map[protocol.Role]int, p join.Params) *result {
-	r := &result{RowsDropped: map[string]int{}, BytesSent: map[string]int64{}, Alpha: p.Model.Alpha}
-	for role, n := range dropped {
-		r.RowsDropped[role.String()] = n
+// for an embedded run). tables are the controllers' tables read here, as step 1 left
+// them.
+func buildResult(outs []*session.Outcome, tables map[protocol.Role]*join.Table, p session.Settings) *result {
+	r := &result{RowsDropped: map[string]int{}, DroppedByColumn: map[string][]join.ColumnDrops{},
+		BytesSent: map[string]int64{}, Alpha: p.Model.Alpha,
+		Settings: settingsResult{PaillierBits: p.Join.PaillierBits, FracBits: p.Join.Fixed.Frac, Kappa: p.Join.Kappa,
+			CaseFold: p.Join.CaseFold, Alpha: p.Model.Alpha, MaxIter: p.Model.MaxIter, Tol: p.Model.Tol, MinRows: p.Model.MinRows}}
+	for role, t := range tables {
+		r.RowsDropped[role.String()] = t.Dropped()
+		r.DroppedByColumn[role.String()] = droppedColumns(t)
 	}
+	var start time.Time
 	for _, o := range outs {
+		if start.IsZero() || o.Started.Before(start) {
+			start = o.Started
+		}
+	}
+	var end time.Time
+	for _, o := range outs {
+		role := o.Role.String()
+		r.Parties = append(r.Parties, role)
 		r.IntersectionSize = o.IntersectionSize
 		r.Outcome = o.Schema.Outcome
-		for _, s := range o.Steps {
-			r.Steps = mergeStep(r.Steps, stepResult{Name: s.Name, Steps: s.Steps, Seconds: s.Seconds,
-				BytesSent: map[string]int64{o.Role.String(): s.BytesSent}})
-			r.BytesSent[o.Role.String()] += s.BytesSent
+		for _, s := range o.Stages {
+			r.Stages = mergeStage(r.Stages, s, role, start)
+			r.BytesSent[role] += s.BytesSent
+			if s.End.After(end) {
+				end = s.End
+			}
 		}
 		if m := o.Model; m != nil {
-			if r.Step8 == nil {
-				r.Step8 = &step8Result{BytesSent: map[string]int64{}}
-			}
 			r.Iterations, r.Intercept, r.R2 = m.Iterations, m.Intercept, m.R2
+			r.Converged = m.Converged
 			r.Coefficients = map[string]float64{}
-			r.Features = nil
-			for i, name := range featureNames(o.Schema) {
+			r.Features = featureNames(o.Schema)
+			for i, name := range r.Features {
 				r.Coefficients[name] = m.Coefficients[i]
-				r.Features = append(r.Features, name)
 			}
-			r.Step8.Rounds = m.Rounds
-			r.Step8.BytesSent[o.Role.String()] = m.BytesSent
-			r.Step8.StatsSeconds = max(r.Step8.StatsSeconds, m.StatsSeconds)
-			r.Step8.SolveSeconds = max(r.Step8.SolveSeconds, m.SolveSeconds)
-			r.BytesSent[o.Role.String()] += m.BytesSent
 		}
+	}
+	if !end.IsZero() {
+		r.TotalSeconds = end.Sub(start).Seconds()
 	}
 	return r
 }
 
-// mergeStep adds one party's view of a stage to steps: the stage's time is the slowest
+// mergeStage adds one party's report of a stage to stages: the span covers every
 // party's, and each party's bytes are kept apart.
-func mergeStep(steps []stepResult, s stepResult) []stepResult {
-	for i := range steps {
-		if steps[i].Name == s.Name {
-			steps[i].Seconds = max(steps[i].Seconds, s.Seconds)
-			for k, v := range s.BytesSent {
-				steps[i].BytesSent[k] = v
-			}
-			return steps
+func mergeStage(stages []stageResult, s session.StageReport, role string, start time.Time) []stageResult {
+	from, to := s.Start.Sub(start).Seconds(), s.End.Sub(start).Seconds()
+	for i := range stages {
+		if stages[i].Name == s.Name {
+			stages[i].StartSeconds = min(stages[i].StartSeconds, from)
+			stages[i].EndSeconds = max(stages[i].EndSeconds, to)
+			stages[i].BytesSent[role] = s.BytesSent
+			stages[i].Rounds = max(stages[i].Rounds, s.Rounds)
+			return stages
 		}
 	}
-	bytes := make(map[string]int64, 3)
-	for k, v := range s.BytesSent {
-		bytes[k] = v
+	return append(stages, stageResult{Name: s.Name, ProtocolSteps: s.Steps, StartSeconds: from, EndSeconds: to,
+		BytesSent: map[string]int64{role: s.BytesSent}, Rounds: s.Rounds})
+}
+
+// droppedColumns lists the columns of t with a cell that made step 1 drop a row.
+func droppedColumns(t *join.Table) []join.ColumnDrops {
+	out := []join.ColumnDrops{}
+	for _, d := range t.Drops {
+		if d.Missing+d.Unparseable > 0 {
+			out = append(out, d)
+		}
 	}
-	s.BytesSent = bytes
-	return append(steps, s)
+	return out
 }
 
 // featureNames lists the regression's features: every column but the outcome.
@@ -108,6 +142,29 @@ func featureNames(s join.Schema) []string {
 		}
 	}
 	return out
+}
+
+// outputs lists the files a session writes besides the disclosure logs.
+func outputs() []string { return []string{"result.json", "report.html"} }
+
+// prepareOut makes the output folder, readable by its owner only, and removes the
+// outputs of an earlier session from it, so that a failed session never leaves a stale
+// result beside its own disclosure logs.
+func prepareOut(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, name := range outputs() {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove the previous session's %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// failedIn says where a failed session's disclosure logs are.
+func failedIn(err error, dir string) error {
+	return fmt.Errorf("%w\n(no result written; this session's disclosure logs are in %s)", err, dir)
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same folder, so a

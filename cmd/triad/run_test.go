@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/session"
 )
 
 // TestRunRejectsBadInput checks that bad input stops a run before any party starts,
@@ -36,11 +41,11 @@ func TestRunRejectsBadInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			a := write(c.file, c.a)
 			out := filepath.Join(dir, "out-"+strings.ReplaceAll(c.name, " ", "-"))
-			p := join.DefaultParams()
-			p.PaillierBits = 1024
+			p := session.Default()
+			p.Join.PaillierBits = 1024
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			_, err := runEmbedded(ctx, embedded{fileA: a, fileB: good, id: "id", outcome: c.outcome, out: out, params: p})
+			_, err := runEmbedded(ctx, embedded{fileA: a, fileB: good, id: "id", outcome: c.outcome, out: out, settings: p, opts: testKeys()})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, c.want)
 			}
@@ -48,5 +53,185 @@ func TestRunRejectsBadInput(t *testing.T) {
 				t.Fatalf("a failed run left result.json behind (%v)", err)
 			}
 		})
+	}
+}
+
+// testKeys lets tests use 1024-bit Paillier keys.
+func testKeys() []session.Option { return []session.Option{session.WithTestKeys()} }
+
+// TestFailedSessionLeavesNoResult runs a session that the minimum cohort stops into a
+// folder holding an earlier session's result: the stale result is gone, the error says
+// where the disclosure logs are, and the exit status is 3.
+func TestFailedSessionLeavesNoResult(t *testing.T) {
+	dir := t.TempDir()
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 60, Overlap: 0.5, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(out, "result.json")
+	if err := os.WriteFile(stale, []byte(`{"intersection_size": 999}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err = runEmbedded(ctx, embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days",
+		out: out, settings: p, opts: testKeys()})
+	var ce *session.CohortError
+	if !errors.As(err, &ce) || exitCode(err) != 3 {
+		t.Fatalf("err = %v (exit %d), want the minimum cohort (exit 3)", err, exitCode(err))
+	}
+	if !strings.Contains(err.Error(), out) {
+		t.Fatalf("the error does not say where the disclosure logs are: %v", err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the previous session's result.json is still there (%v)", err)
+	}
+	for _, r := range protocol.Roles() {
+		b, err := os.ReadFile(filepath.Join(out, "disclosure-"+r.String()+".jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "intersection_size") || strings.Contains(string(b), `"step":8`) {
+			t.Fatalf("%s's disclosure log: %s", r, b)
+		}
+	}
+}
+
+// TestDutchExport runs the same data once as written and once as a spreadsheet set to
+// Dutch conventions exports it (a byte-order mark, ';' between fields, decimal
+// commas): step 1 detects the dialect and the models are the same.
+func TestDutchExport(t *testing.T) {
+	dir := t.TempDir()
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 300, Overlap: 0.8, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dutch := func(path string) string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.NewReplacer(",", ";", ".", ",").Replace(string(b))
+		out := strings.TrimSuffix(path, ".csv") + "-nl.csv"
+		if err := os.WriteFile(out, append([]byte("\ufeff"), s...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var coef [2]map[string]float64
+	for k, files := range [][2]string{{fileA, fileB}, {dutch(fileA), dutch(fileB)}} {
+		var out strings.Builder
+		res, err := runEmbedded(ctx, embedded{fileA: files[0], fileB: files[1], id: "patient_id", outcome: "hospital_days",
+			out: filepath.Join(dir, fmt.Sprint("out", k)), settings: p, opts: testKeys(), stdout: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		coef[k] = res.Coefficients
+		if k == 1 && !strings.Contains(out.String(), "separator ';', decimal mark ','") {
+			t.Fatalf("step 1 does not say which dialect it read:\n%s", out.String())
+		}
+	}
+	for name, v := range coef[0] {
+		if math.Abs(coef[1][name]-v) > 1e-6*math.Max(1, math.Abs(v)) {
+			t.Fatalf("coefficient %s: %g as written, %g from the Dutch export", name, v, coef[1][name])
+		}
+	}
+}
+
+// TestTextColumnFailsInStepOne checks that a column of text stops the run before any
+// cryptography, naming the column and its first bad cell, and writes nothing.
+func TestTextColumnFailsInStepOne(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.csv")
+	b := filepath.Join(dir, "b.csv")
+	var sa, sb strings.Builder
+	sa.WriteString("id,sex,days\n")
+	sb.WriteString("id,visits\n")
+	for i := range 20 {
+		fmt.Fprintf(&sa, "%d,%s,%d\n", i, []string{"M", "F"}[i%2], i%7)
+		fmt.Fprintf(&sb, "%d,%d\n", i, i%3)
+	}
+	if err := os.WriteFile(a, []byte(sa.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte(sb.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	_, err := runEmbedded(context.Background(), embedded{fileA: a, fileB: b, id: "id", outcome: "days", out: out, settings: p, opts: testKeys()})
+	var ie *join.InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `a.csv:2:`) || !strings.Contains(err.Error(), `"sex"`) {
+		t.Fatalf("err = %v, want one naming a.csv, line 2 and column \"sex\"", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a run that failed in step 1 created %s (%v)", out, err)
+	}
+}
+
+// TestResultExplainsItself runs a session and reads result.json as a user would: the
+// stages as spans that follow one another, step 8 among them, and report.html beside.
+func TestResultExplainsItself(t *testing.T) {
+	dir := t.TempDir()
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: 300, Overlap: 0.8, Missing: 0.01, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stderr strings.Builder
+	if _, err := runEmbedded(ctx, embedded{fileA: fileA, fileB: fileB, id: "patient_id", outcome: "hospital_days",
+		out: out, settings: p, opts: testKeys(), stderr: &stderr}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	stages, _ := res["stages"].([]any)
+	var names []string
+	prevStart := -1.0
+	for _, s := range stages {
+		st := s.(map[string]any)
+		names = append(names, st["name"].(string))
+		if _, ok := st["steps"]; ok {
+			t.Errorf("stage %v has a field named like its parent", st)
+		}
+		start, end := st["start_seconds"].(float64), st["end_seconds"].(float64)
+		if start < prevStart || end < start || end > res["total_seconds"].(float64)+1e-9 {
+			t.Errorf("stage %v is not a span within the session (total %v)", st, res["total_seconds"])
+		}
+		prevStart = start
+	}
+	if got := strings.Join(names, " "); got != "handshake hashing encryption intersection cohort masking resharing regression" {
+		t.Errorf("stages %s", got)
+	}
+	if res["converged"] != true || res["r2"] == nil || len(res["coefficients"].(map[string]any)) == 0 {
+		t.Errorf("model fields: converged %v, r2 %v, coefficients %v", res["converged"], res["r2"], res["coefficients"])
+	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !strings.Contains(string(html), "Secure lasso") {
+		t.Fatalf("report.html: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "Secure lasso") || !strings.Contains(stderr.String(), "total") {
+		t.Errorf("no summary table on standard error:\n%s", stderr.String())
 	}
 }

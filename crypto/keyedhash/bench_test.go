@@ -8,7 +8,7 @@ import (
 func BenchmarkTag(b *testing.B) {
 	k := newKey(make([]byte, Size))
 	for b.Loop() {
-		if _, err := k.Tag("NL123456789"); err != nil {
+		if _, err := k.Tag([]byte("NL123456789")); err != nil {
 			b.Fatal(err)
 		}
 	}

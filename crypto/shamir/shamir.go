@@ -1,7 +1,7 @@
 // Package shamir implements degree-1 Shamir secret sharing among three parties over
 // the scalar field of BN254 (a 254-bit prime field, from gnark-crypto).
 //
-// Party i (0, 1 or 2, the order of protocol.Roles) holds the evaluation at x = i+1 of
+// Party i (0, 1 or 2, the order of protocol.Roles()) holds the evaluation at x = i+1 of
 // a line f(x) = s + a·x whose constant term s is the secret and whose slope a is drawn
 // uniformly at random for every secret. Any two shares determine the line and so the
 // secret. One share alone, f(i+1) = s + a·(i+1), is uniformly distributed whatever s

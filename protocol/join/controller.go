@@ -15,9 +15,12 @@ import (
 )
 
 // hash is steps 1 and 2: shuffle the rows, agree on a key with the other controller by
-// commit-then-reveal, tag every identifier, and wipe the key and the identifiers.
+// commit-then-reveal, tag every identifier, and wipe the key and the identifiers, on
+// every path. Both shares are wiped too: this controller's share and the copy it sent
+// (once encoded), the other's opening and the frame it arrived in.
 func (p *Party) hash(ctx context.Context) error {
 	t := p.table
+	defer t.wipeIDs()
 	if err := shuffle(p.random, len(t.IDs), func(i, j int) {
 		t.IDs[i], t.IDs[j] = t.IDs[j], t.IDs[i]
 		t.Rows[i], t.Rows[j] = t.Rows[j], t.Rows[i]
@@ -43,30 +46,32 @@ func (p *Party) hash(ctx context.Context) error {
 		return fmt.Errorf("key commitment from %s is %d bytes, want %d", other, len(cm.Commitment), len(theirs))
 	}
 	copy(theirs[:], cm.Commitment)
-	if err := p.link.send(ctx, other, envOpening(&wire.Opening{Opening: share.Opening()})); err != nil {
-		return err
-	}
-	op, err := expect(ctx, &p.link, other, (*wire.Envelope).GetOpening, "a key opening")
+	mine := share.Opening()
+	err = p.link.send(ctx, other, envOpening(&wire.Opening{Opening: mine}))
+	clear(mine)
 	if err != nil {
 		return err
 	}
-	key, err := keyedhash.JointKey(share, theirs, op.Opening)
-	clear(op.Opening)
+	op, err := expectSecret(ctx, &p.link, other, (*wire.Envelope).GetOpening, "a key opening")
+	if err != nil {
+		return err
+	}
+	key, err := keyedhash.JointKey(share, theirs, op.Opening) // wipes share and op.Opening
 	if err != nil {
 		return fmt.Errorf("key agreement with %s: %w", other, err)
 	}
 	defer key.Wipe()
 	p.tags = make([][32]byte, len(t.IDs))
 	for i, id := range t.IDs {
-		if p.tags[i], err = key.Tag(id); err != nil {
+		p.tags[i], err = key.Tag(id)
+		clear(id)
+		if err != nil {
 			return err
 		}
-		t.IDs[i] = ""
 		if i%4096 == 0 {
 			p.progress(int64(i), int64(len(t.IDs)))
 		}
 	}
-	t.IDs = nil
 	return nil
 }
 
@@ -92,9 +97,8 @@ func (p *Party) encrypt(ctx context.Context) error {
 	defer pool.Close()
 
 	size := pk.CiphertextSize()
-	batch := max(1, batchBytes/(32+per*size))
-	for lo := 0; lo < len(t.Rows) || lo == 0; lo += batch {
-		hi := min(lo+batch, len(t.Rows))
+	rows := len(t.Rows)
+	sent := p.link.sendStream(ctx, protocol.ThirdParty, rows, p.batch/(32+per*size), func(lo, hi int) (*wire.Envelope, error) {
 		plain := make([]*big.Int, 0, (hi-lo)*per)
 		vals := make([]*big.Int, len(t.Columns))
 		for i := lo; i < hi; i++ {
@@ -106,7 +110,7 @@ func (p *Party) encrypt(ctx context.Context) error {
 				wipeBig(v)
 			}
 			if err != nil {
-				return fmt.Errorf("row %d: %w", i, err)
+				return nil, fmt.Errorf("row %d: %w", i, err)
 			}
 			plain = append(plain, packed...)
 		}
@@ -115,9 +119,9 @@ func (p *Party) encrypt(ctx context.Context) error {
 			wipeBig(m)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		msg := &wire.Rows{PerRow: uint32(per), Last: hi == len(t.Rows)}
+		msg := &wire.Rows{PerRow: uint32(per), Last: hi == rows}
 		msg.Tags = make([]byte, 0, 32*(hi-lo))
 		for i := lo; i < hi; i++ {
 			msg.Tags = append(msg.Tags, p.tags[i][:]...)
@@ -126,13 +130,11 @@ func (p *Party) encrypt(ctx context.Context) error {
 		for _, c := range cts {
 			msg.Ciphertexts = pk.AppendCiphertext(msg.Ciphertexts, c)
 		}
-		if err := p.link.send(ctx, protocol.ThirdParty, envRows(msg)); err != nil {
-			return err
-		}
-		p.progress(int64(hi), int64(len(t.Rows)))
-		if hi == len(t.Rows) {
-			break
-		}
+		p.progress(int64(hi), int64(rows))
+		return envRows(msg), nil
+	})
+	if err := <-sent; err != nil {
+		return err
 	}
 	// The plaintext rows and tags are no longer needed.
 	for _, row := range t.Rows {
@@ -212,7 +214,37 @@ func (p *Party) awaitCount(ctx context.Context) error {
 		return fmt.Errorf("intersection size %d from the third party is not plausible", m.Rows)
 	}
 	p.rows = int(m.Rows)
-	return p.log.Record(4, protocol.ThirdParty, "intersection_size", p.rows)
+	if err := p.log.Record(4, protocol.ThirdParty, "intersection_size", p.rows); err != nil {
+		return err
+	}
+	if p.rows == 0 {
+		return &NoMatchError{IDColumn: p.table.IDColumn, CaseFold: p.params.CaseFold}
+	}
+	return nil
+}
+
+// NoMatchError reports an empty intersection: no identifier of one controller matched
+// one of the other's. All three parties return it after step 4, once the controllers
+// have the intersection size, and nothing else is opened; none of them sends an abort,
+// since each finds it at the same point.
+type NoMatchError struct {
+	IDColumn string // the controller's identifier column; empty at the third party
+	CaseFold bool   // whether identifiers were case-folded before hashing
+}
+
+func (e *NoMatchError) Error() string {
+	col := "each controller's identifier column"
+	if e.IDColumn != "" {
+		col = fmt.Sprintf("the identifier column (here %q)", e.IDColumn)
+	}
+	fold := "off: set case folding on if the two sites write letters in different case"
+	if e.CaseFold {
+		fold = "on"
+	}
+	return "no identifier matched between the two controllers: the intersection is empty. " +
+		"Check that " + col + " holds the same kind of identifier at both sites, written alike: " +
+		"leading zeros (00123 and 123 differ), white space or punctuation inside identifiers, " +
+		"prefixes, and letter case (case folding is " + fold + ")"
 }
 
 // mask is a controller's side of steps 5 and 6. It draws a κ-bit statistical mask for
@@ -227,7 +259,16 @@ func (p *Party) mask(ctx context.Context) error {
 	for j := range p.adds {
 		p.adds[j] = make(fr.Vector, p.rows)
 	}
-	sent := p.link.sendAsync(ctx, protocol.ThirdParty, p.maskBatches(ctx))
+	other := p.other()
+	pk := p.pk[other]
+	per := p.layout.Ciphertexts(len(p.columnsOf(other)))
+	// The masks are encrypted under the other controller's key.
+	pool, err := paillier.NewRandomness(ctx, pk, p.random, paillier.WithLimit(p.rows*per))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	sent := p.link.sendStream(ctx, protocol.ThirdParty, p.rows, p.batch/(per*pk.CiphertextSize()), p.maskBatch(ctx, pool))
 	if err := p.receiveOwn(ctx); err != nil {
 		return err
 	}
@@ -239,34 +280,20 @@ func (p *Party) mask(ctx context.Context) error {
 	return nil
 }
 
-// maskBatches yields the encrypted masks for the other controller's columns, in the
-// third party's row order, in batches.
-func (p *Party) maskBatches(ctx context.Context) func() (*wire.Envelope, bool, error) {
-	other := p.other()
-	cols := p.columnsOf(other)
-	pk := p.pk[other]
-	per := p.layout.Ciphertexts(len(cols))
-	size := pk.CiphertextSize()
-	batch := max(1, batchBytes/(per*size))
-	var pool *paillier.Randomness
-	lo := 0
+// maskBatch returns the builder of the messages of encrypted masks for the other
+// controller's columns, rows [lo, hi) in the third party's row order.
+func (p *Party) maskBatch(ctx context.Context, pool *paillier.Randomness) func(lo, hi int) (*wire.Envelope, error) {
+	cols := p.columnsOf(p.other())
+	pk := p.pk[p.other()]
 	slots := p.layout.Slots()
-	return func() (*wire.Envelope, bool, error) {
-		if pool == nil {
-			var err error
-			if pool, err = paillier.NewRandomness(ctx, pk, p.random, paillier.WithLimit(p.rows*per)); err != nil {
-				return nil, false, err
-			}
-		}
-		hi := min(lo+batch, p.rows)
-		plain := make([]*big.Int, 0, (hi-lo)*per)
+	return func(lo, hi int) (*wire.Envelope, error) {
+		plain := make([]*big.Int, 0, (hi-lo)*p.layout.Ciphertexts(len(cols)))
 		for i := lo; i < hi; i++ {
 			for c := 0; c < len(cols); c += slots {
 				n := min(slots, len(cols)-c)
 				packed, masks, err := p.layout.Mask(p.random, n)
 				if err != nil {
-					pool.Close()
-					return nil, false, err
+					return nil, err
 				}
 				for k, r := range masks {
 					e := shamir.FromBig(r)
@@ -281,18 +308,13 @@ func (p *Party) maskBatches(ctx context.Context) func() (*wire.Envelope, bool, e
 			wipeBig(m)
 		}
 		if err != nil {
-			pool.Close()
-			return nil, false, err
+			return nil, err
 		}
-		msg := &wire.Ciphertexts{Data: make([]byte, 0, len(cts)*size), Last: hi == p.rows}
+		msg := &wire.Ciphertexts{Data: make([]byte, 0, len(cts)*pk.CiphertextSize()), Last: hi == p.rows}
 		for _, c := range cts {
 			msg.Data = pk.AppendCiphertext(msg.Data, c)
 		}
-		lo = hi
-		if msg.Last {
-			pool.Close()
-		}
-		return envCiphertexts(msg), !msg.Last, nil
+		return envCiphertexts(msg), nil
 	}
 }
 
@@ -304,41 +326,43 @@ func (p *Party) receiveOwn(ctx context.Context) error {
 	slots := p.layout.Slots()
 	offset := p.params.Fixed.OffsetBig()
 	row := 0
-	for {
-		m, err := expect(ctx, &p.link, protocol.ThirdParty, (*wire.Envelope).GetCiphertexts, "masked ciphertexts")
-		if err != nil {
-			return err
-		}
-		cts, err := parseCiphertexts(pk, m.Data)
-		if err != nil {
-			return fmt.Errorf("masked ciphertexts: %w", err)
-		}
-		if len(cts)%per != 0 || row+len(cts)/per > p.rows {
-			return fmt.Errorf("masked ciphertexts: %d more do not fit %d rows of %d", len(cts), p.rows-row, per)
-		}
-		plain, err := p.sk.DecryptBatch(ctx, cts)
-		if err != nil {
-			return err
-		}
-		for k, pt := range plain {
-			i, c := row+k/per, (k%per)*slots
-			n := min(slots, len(cols)-c)
-			vals, err := p.layout.Unpack(pt, n)
+	err := recvStream(ctx, &p.link, protocol.ThirdParty, (*wire.Envelope).GetCiphertexts, "masked ciphertexts",
+		(*wire.Ciphertexts).GetLast, func(m *wire.Ciphertexts) error {
+			cts, err := parseCiphertexts(pk, m.Data)
+			if err != nil {
+				return fmt.Errorf("masked ciphertexts: %w", err)
+			}
+			if len(cts)%per != 0 || row+len(cts)/per > p.rows {
+				return fmt.Errorf("masked ciphertexts: %d more do not fit %d rows of %d", len(cts), p.rows-row, per)
+			}
+			plain, err := p.sk.DecryptBatch(ctx, cts)
 			if err != nil {
 				return err
 			}
-			for s, v := range vals {
-				v.Sub(v, offset)
-				p.adds[cols[c+s]][i] = shamir.FromBig(v)
-				wipeBig(v)
+			defer func() {
+				for _, pt := range plain {
+					wipeBig(pt)
+				}
+			}()
+			for k, pt := range plain {
+				i, c := row+k/per, (k%per)*slots
+				n := min(slots, len(cols)-c)
+				vals, err := p.layout.Unpack(pt, n)
+				if err != nil {
+					return err
+				}
+				for s, v := range vals {
+					v.Sub(v, offset)
+					p.adds[cols[c+s]][i] = shamir.FromBig(v)
+					wipeBig(v)
+				}
 			}
-			wipeBig(pt)
-		}
-		row += len(cts) / per
-		p.progress(int64(row), int64(p.rows))
-		if m.Last {
-			break
-		}
+			row += len(cts) / per
+			p.progress(int64(row), int64(p.rows))
+			return nil
+		})
+	if err != nil {
+		return err
 	}
 	if row != p.rows {
 		return fmt.Errorf("masked ciphertexts: got %d rows, want %d", row, p.rows)

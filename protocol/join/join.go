@@ -18,10 +18,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/triad-mpc/triad/crypto/shamir"
 	"io"
 	"math/big"
 	"sync"
-	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
@@ -30,55 +30,18 @@ import (
 	"github.com/triad-mpc/triad/protocol"
 )
 
-// Version is the protocol version a party announces in its handshake.
-const Version = 1
-
-// abortWait bounds how long a failing party waits to tell the others.
-const abortWait = 2 * time.Second
-
-// Params are the session settings that all three parties must agree on; the handshake
-// compares them and fails, naming the difference, if they do not.
+// Params are the join's settings, which all three parties must agree on (the session's
+// handshake compares them, and protocol/session validates them).
 type Params struct {
-	PaillierBits int               // Paillier modulus size: 2048 or 3072
+	PaillierBits int               // Paillier modulus size
 	Fixed        fixedpoint.Params // encoding of attribute values
 	Kappa        int               // statistical masking parameter, in bits
 	CaseFold     bool              // whether identifiers are case-folded before hashing
-	Model        Model             // regression settings for step 8
 }
 
-// Model holds the regression settings that travel in the handshake.
-type Model struct {
-	Alpha   float64
-	MaxIter int
-	Tol     float64
-}
-
-// DefaultParams returns the settings Triad uses unless a site configures others.
+// DefaultParams returns the join settings Triad uses unless a site configures others.
 func DefaultParams() Params {
-	return Params{
-		PaillierBits: 2048,
-		Fixed:        fixedpoint.Params{Frac: 24, Bits: 64},
-		Kappa:        40,
-		CaseFold:     true,
-		Model:        Model{Alpha: 0.1, MaxIter: 5000, Tol: 1e-8},
-	}
-}
-
-// Validate checks the settings before a session starts.
-func (p Params) Validate() error {
-	if p.PaillierBits != 2048 && p.PaillierBits != 3072 && p.PaillierBits != 1024 {
-		return fmt.Errorf("paillier bits %d: want 2048 or 3072", p.PaillierBits)
-	}
-	if err := p.Fixed.Validate(); err != nil {
-		return err
-	}
-	if p.Kappa < 40 {
-		return fmt.Errorf("kappa %d: want at least 40 bits of statistical masking", p.Kappa)
-	}
-	if p.Model.Alpha < 0 || p.Model.MaxIter < 1 || p.Model.Tol <= 0 {
-		return fmt.Errorf("model: alpha %g, max_iter %d, tol %g: want alpha ≥ 0, max_iter ≥ 1, tol > 0", p.Model.Alpha, p.Model.MaxIter, p.Model.Tol)
-	}
-	return nil
+	return Params{PaillierBits: 2048, Fixed: fixedpoint.Params{Frac: 24, Bits: 64}, Kappa: 40, CaseFold: true}
 }
 
 // Schema is the joined table's layout, the same at all three parties after the handshake:
@@ -99,6 +62,17 @@ type Shares struct {
 	Cols []fr.Vector
 }
 
+// Wipe zeroes the shares; s may be nil.
+func (s *Shares) Wipe() {
+	if s == nil {
+		return
+	}
+	for _, c := range s.Cols {
+		shamir.Wipe(c)
+	}
+	s.Cols = nil
+}
+
 // Column returns the share of the named column, or nil.
 func (s *Shares) Column(name string) fr.Vector {
 	for i, c := range s.Columns {
@@ -107,14 +81,6 @@ func (s *Shares) Column(name string) fr.Vector {
 		}
 	}
 	return nil
-}
-
-// StepReport is what one stage cost this party.
-type StepReport struct {
-	Name      string  `json:"name"`
-	Steps     string  `json:"steps"`
-	Seconds   float64 `json:"seconds"`
-	BytesSent int64   `json:"bytes_sent"`
 }
 
 // Status is a party's progress, for operators watching a session.
@@ -132,18 +98,22 @@ type Stage struct {
 	Run   func(context.Context) error
 }
 
+// StageIntersection names the stage of step 4, after which every party knows the
+// intersection size.
+const StageIntersection = "intersection"
+
 // Party is one party's side of steps 1–7. Create it with NewController or NewThirdParty,
-// then call Run (or the Stages in order).
+// give it the schema the handshake agreed (UseSchema), then run its Stages in order.
 type Party struct {
 	role   protocol.Role
 	link   link
 	params Params
 	log    *protocol.Disclosure
 	random io.Reader
+	batch  int // payload bytes of one bulk message
 
 	mu     sync.Mutex
 	status Status
-	report []StepReport
 
 	table  *Table // controllers only
 	schema Schema
@@ -158,82 +128,96 @@ type Party struct {
 	out   *Shares
 }
 
+// Option changes how a party runs, never what the parties agree on.
+type Option func(*Party)
+
+// WithBatchBytes bounds the payload of one bulk message (default 1 MiB).
+func WithBatchBytes(n int) Option { return func(p *Party) { p.batch = max(1, n) } }
+
 // NewController prepares a controller's side. table is its prepared data (ReadTable).
-func NewController(t protocol.Transport, table *Table, p Params, log *protocol.Disclosure) (*Party, error) {
+func NewController(t protocol.Transport, table *Table, p Params, log *protocol.Disclosure, opts ...Option) (*Party, error) {
 	if r := t.Self(); r != protocol.ControllerA && r != protocol.ControllerB {
 		return nil, fmt.Errorf("join: %s is not a controller", r)
 	}
 	if table == nil || len(table.Columns) == 0 {
 		return nil, errors.New("join: a controller needs a table with at least one attribute column")
 	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("join: %w", err)
+	if len(table.IDs) != len(table.Rows) {
+		return nil, fmt.Errorf("join: the table has %d identifiers for %d rows (a table is used once)", len(table.IDs), len(table.Rows))
 	}
-	return &Party{role: t.Self(), link: link{t: t}, params: p, log: log, random: rand.Reader, table: table}, nil
+	return newParty(t, table, p, log, opts), nil
 }
 
 // NewThirdParty prepares the third party's side.
-func NewThirdParty(t protocol.Transport, p Params, log *protocol.Disclosure) (*Party, error) {
+func NewThirdParty(t protocol.Transport, p Params, log *protocol.Disclosure, opts ...Option) (*Party, error) {
 	if t.Self() != protocol.ThirdParty {
 		return nil, fmt.Errorf("join: %s is not the third party", t.Self())
 	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("join: %w", err)
-	}
-	return &Party{role: protocol.ThirdParty, link: link{t: t}, params: p, log: log, random: rand.Reader}, nil
+	return newParty(t, nil, p, log, opts), nil
 }
+
+func newParty(t protocol.Transport, table *Table, p Params, log *protocol.Disclosure, opts []Option) *Party {
+	party := &Party{role: t.Self(), link: link{t: t}, params: p, log: log, random: rand.Reader, table: table, batch: batchBytes}
+	for _, o := range opts {
+		o(party)
+	}
+	return party
+}
+
+// Wipe erases every secret the party still holds: its Paillier private key, its
+// additive and Shamir shares, and what is left of its table. A session calls it when
+// it ends, however it ends; the party cannot be used afterwards.
+func (p *Party) Wipe() {
+	if p.sk != nil {
+		p.sk.Wipe()
+		p.sk = nil
+	}
+	for _, c := range p.adds {
+		shamir.Wipe(c)
+	}
+	p.adds = nil
+	p.out.Wipe()
+	p.out = nil
+	p.match = [2][][]*paillier.Ciphertext{}
+	clear(p.tags)
+	p.tags = nil
+	if t := p.table; t != nil {
+		for _, row := range t.Rows {
+			clear(row)
+		}
+		t.Rows, t.IDs = nil, nil
+	}
+}
+
+// UseSchema sets the joined table's layout that the handshake agreed.
+func (p *Party) UseSchema(s Schema) { p.schema = s }
 
 // Stages lists this party's work in order.
 func (p *Party) Stages() []Stage {
+	stages := []Stage{
+		{"hashing", "1-2", p.hash},
+		{"encryption", "3", p.encrypt},
+		{StageIntersection, "4", p.awaitCount},
+		{"masking", "5-6", p.mask},
+		{"resharing", "7", p.reshare},
+	}
 	if p.role == protocol.ThirdParty {
-		return []Stage{
-			{"handshake", "0", p.handshake},
+		stages = []Stage{
 			{"encryption", "3", p.receiveKeys},
-			{"intersection", "4", p.intersect},
+			{StageIntersection, "4", p.intersect},
 			{"masking", "5-6", p.blindAdd},
 			{"resharing", "7", p.reshare},
 		}
 	}
-	return []Stage{
-		{"handshake", "0", p.handshake},
-		{"hashing", "1-2", p.hash},
-		{"encryption", "3", p.encrypt},
-		{"intersection", "4", p.awaitCount},
-		{"masking", "5-6", p.mask},
-		{"resharing", "7", p.reshare},
-	}
-}
-
-// Run performs every stage in order. On failure it tells the other parties why.
-func (p *Party) Run(ctx context.Context) (*Shares, error) {
-	for _, s := range p.Stages() {
-		if err := p.RunStage(ctx, s); err != nil {
-			Abort(ctx, p.link.t, err)
-			return nil, err
+	for i, st := range stages {
+		stages[i].Run = func(ctx context.Context) error {
+			p.mu.Lock()
+			p.status = Status{Stage: st.Name}
+			p.mu.Unlock()
+			return st.Run(ctx)
 		}
 	}
-	return p.TakeResult(), nil
-}
-
-// RunStage runs one stage, timing it and wrapping its error with the steps it covers.
-func (p *Party) RunStage(ctx context.Context, s Stage) error {
-	p.mu.Lock()
-	p.status = Status{Stage: s.Name, BytesSent: p.link.sent.Load()}
-	p.mu.Unlock()
-	before := p.link.sent.Load()
-	start := time.Now()
-	err := s.Run(ctx)
-	p.mu.Lock()
-	p.report = append(p.report, StepReport{Name: s.Name, Steps: s.Steps, Seconds: time.Since(start).Seconds(), BytesSent: p.link.sent.Load() - before})
-	p.mu.Unlock()
-	if err != nil {
-		var ab *protocol.AbortedError
-		if errors.As(err, &ab) {
-			return err
-		}
-		return fmt.Errorf("step %s (%s): %w", s.Steps, s.Name, err)
-	}
-	return nil
+	return stages
 }
 
 // TakeResult returns the party's shares once resharing is done, and forgets them so
@@ -244,18 +228,8 @@ func (p *Party) TakeResult() *Shares {
 	return out
 }
 
-// Schema returns the joined table's layout once the handshake is done.
-func (p *Party) Schema() Schema { return p.schema }
-
 // IntersectionSize returns the number of matched rows once step 4 is done.
 func (p *Party) IntersectionSize() int { return p.rows }
-
-// Report returns what each finished stage cost.
-func (p *Party) Report() []StepReport {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]StepReport(nil), p.report...)
-}
 
 // Status returns the party's progress.
 func (p *Party) Status() Status {
@@ -309,18 +283,6 @@ func shuffle(random io.Reader, n int, swap func(i, j int)) error {
 		}
 	}
 	return nil
-}
-
-// Abort tells the other parties why this party stopped, unless it stopped because
-// another party did, waiting at most abortWait even if ctx is cancelled.
-func Abort(ctx context.Context, t protocol.Transport, cause error) {
-	var ab *protocol.AbortedError
-	if errors.As(cause, &ab) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortWait)
-	defer cancel()
-	_ = t.Abort(ctx, cause.Error())
 }
 
 // wipeBig zeroes a big integer's words before it is dropped.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/triad-mpc/triad/crypto/keyedhash"
 	"github.com/triad-mpc/triad/crypto/shamir"
 	"github.com/triad-mpc/triad/protocol"
 )
@@ -61,7 +63,7 @@ func newFixture(t *testing.T, nA, nB, common int) fixture {
 	for i := range nA {
 		id := fmt.Sprintf("patient-%06d", i)
 		row := []int64{val(i, 0), val(i, 1), val(i, 2)}
-		a.IDs, a.Rows = append(a.IDs, id), append(a.Rows, row)
+		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, row)
 		rowsA[id] = row
 	}
 	var f fixture
@@ -69,7 +71,7 @@ func newFixture(t *testing.T, nA, nB, common int) fixture {
 		i := nA - common + k // the last `common` of A's identifiers are shared
 		id := fmt.Sprintf("patient-%06d", i)
 		row := []int64{val(i, 3), val(i, 4)}
-		b.IDs, b.Rows = append(b.IDs, id), append(b.Rows, row)
+		b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, row)
 		if ra, ok := rowsA[id]; ok {
 			f.join = append(f.join, append(slices.Clone(ra), row...))
 		}
@@ -82,13 +84,13 @@ func newFixture(t *testing.T, nA, nB, common int) fixture {
 }
 
 // runParties runs steps 1–7 for three parties over tr and returns their shares.
-func runParties(t *testing.T, tr func(protocol.Role) protocol.Transport, f fixture) ([3]*Shares, [3]*protocol.Disclosure) {
+func runParties(t *testing.T, tr func(protocol.Role) protocol.Transport, f fixture, opts ...Option) ([3]*Shares, [3]*protocol.Disclosure) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	p := testParams()
 	var logs [3]*protocol.Disclosure
-	for _, r := range protocol.Roles {
+	for _, r := range protocol.Roles() {
 		logs[r] = protocol.NewDisclosure(r, nil)
 	}
 	out, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*Shares, error) {
@@ -96,21 +98,42 @@ func runParties(t *testing.T, tr func(protocol.Role) protocol.Transport, f fixtu
 		var err error
 		switch r {
 		case protocol.ControllerA:
-			party, err = NewController(tr(r), f.a, p, logs[r])
+			party, err = NewController(tr(r), f.a, p, logs[r], opts...)
 		case protocol.ControllerB:
-			party, err = NewController(tr(r), f.b, p, logs[r])
+			party, err = NewController(tr(r), f.b, p, logs[r], opts...)
 		default:
-			party, err = NewThirdParty(tr(r), p, logs[r])
+			party, err = NewThirdParty(tr(r), p, logs[r], opts...)
 		}
 		if err != nil {
 			return nil, err
 		}
-		return party.Run(ctx)
+		return run(ctx, party, f)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out, logs
+}
+
+// run gives a party the schema the handshake would agree for f's tables and runs its
+// stages in order.
+func run(ctx context.Context, p *Party, f fixture) (*Shares, error) {
+	s := Schema{Outcome: f.a.Outcome}
+	for _, t := range []struct {
+		r protocol.Role
+		c []string
+	}{{protocol.ControllerA, f.a.Columns}, {protocol.ControllerB, f.b.Columns}} {
+		for _, c := range t.c {
+			s.Columns, s.Owner = append(s.Columns, c), append(s.Owner, t.r)
+		}
+	}
+	p.UseSchema(s)
+	for _, st := range p.Stages() {
+		if err := st.Run(ctx); err != nil {
+			return nil, fmt.Errorf("step %s (%s): %w", st.Steps, st.Name, err)
+		}
+	}
+	return p.TakeResult(), nil
 }
 
 // reconstruct opens the table from the shares of parties i and j.
@@ -162,7 +185,7 @@ func TestJoinInMemory(t *testing.T) {
 		nA, nB, common int
 	}{
 		{"partial", 40, 30, 17},
-		{"empty", 12, 9, 0},
+		{"one", 12, 9, 1},
 		{"full", 25, 25, 25},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -171,7 +194,7 @@ func TestJoinInMemory(t *testing.T) {
 			defer net.Close()
 			s, logs := runParties(t, net.Transport, f)
 			checkJoin(t, s, f)
-			for _, r := range protocol.Roles {
+			for _, r := range protocol.Roles() {
 				if s[r].Rows != c.common {
 					t.Fatalf("%s holds %d rows, want %d", r, s[r].Rows, c.common)
 				}
@@ -189,10 +212,44 @@ func TestJoinInMemory(t *testing.T) {
 	}
 }
 
+// TestJoinManyBatches streams every step in many messages: with 1-byte batches each
+// message carries one row, one row of masks or one share.
+func TestJoinManyBatches(t *testing.T) {
+	f := newFixture(t, 23, 19, 11)
+	var mu sync.Mutex
+	msgs := map[[2]protocol.Role]int{}
+	net := protocol.NewMemNetwork(protocol.WithTap(func(from, to protocol.Role, msg []byte) {
+		mu.Lock()
+		msgs[[2]protocol.Role{from, to}]++
+		mu.Unlock()
+	}))
+	defer net.Close()
+	s, _ := runParties(t, net.Transport, f, WithBatchBytes(1))
+	checkJoin(t, s, f)
+	// Controller A sends each of its 23 rows, each of the 11 rows of masks and each
+	// of its shares of 11·5 cells in a message of its own.
+	a, tp := protocol.ControllerA, protocol.ThirdParty
+	if got, min := msgs[[2]protocol.Role{a, tp}], 23+11+11*5; got < min {
+		t.Fatalf("controller A sent %d messages to the third party, want at least %d", got, min)
+	}
+	if got, min := msgs[[2]protocol.Role{tp, a}], 11; got < min {
+		t.Fatalf("the third party sent %d messages to controller A, want at least %d", got, min)
+	}
+}
+
 // TestThirdPartySeesNoData records every byte the third party receives and looks for the
 // identifiers and every encoding of every attribute value in it.
 func TestThirdPartySeesNoData(t *testing.T) {
 	f := newFixture(t, 30, 30, 20)
+	// The session wipes the tables' identifiers and values: look for copies.
+	var plainIDs [][]byte
+	var plainRows [][]int64
+	for _, tab := range []*Table{f.a, f.b} {
+		for i := range tab.IDs {
+			plainIDs = append(plainIDs, bytes.Clone(tab.IDs[i]))
+			plainRows = append(plainRows, slices.Clone(tab.Rows[i]))
+		}
+	}
 	var mu sync.Mutex
 	var received bytes.Buffer
 	net := protocol.NewMemNetwork(protocol.WithTap(func(from, to protocol.Role, msg []byte) {
@@ -210,16 +267,14 @@ func TestThirdPartySeesNoData(t *testing.T) {
 		t.Fatal("the third party received nothing")
 	}
 	offset := testParams().Fixed.OffsetBig()
-	for _, tab := range []*Table{f.a, f.b} {
-		for i, id := range tab.IDs {
-			if bytes.Contains(wire, []byte(id)) {
-				t.Fatalf("identifier %q crossed to the third party", id)
-			}
-			for _, v := range tab.Rows[i] {
-				for _, needle := range encodings(v, offset) {
-					if bytes.Contains(wire, needle) {
-						t.Fatalf("an encoding (%x) of value %d crossed to the third party", needle, v)
-					}
+	for i, id := range plainIDs {
+		if bytes.Contains(wire, id) {
+			t.Fatalf("identifier %q crossed to the third party", id)
+		}
+		for _, v := range plainRows[i] {
+			for _, needle := range encodings(v, offset) {
+				if bytes.Contains(wire, needle) {
+					t.Fatalf("an encoding (%x) of value %d crossed to the third party", needle, v)
 				}
 			}
 		}
@@ -264,54 +319,6 @@ func encodings(v int64, offset *big.Int) [][]byte {
 	return out
 }
 
-func TestHandshakeNamesMismatch(t *testing.T) {
-	f := newFixture(t, 5, 5, 3)
-	net := protocol.NewMemNetwork()
-	defer net.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	p := testParams()
-	q := p
-	q.PaillierBits = 2048
-	pa, _ := NewController(net.Transport(protocol.ControllerA), f.a, p, nil)
-	pb, _ := NewController(net.Transport(protocol.ControllerB), f.b, q, nil)
-	pt, _ := NewThirdParty(net.Transport(protocol.ThirdParty), p, nil)
-	errs := make(chan error, 3)
-	for _, party := range []*Party{pa, pb, pt} {
-		go func() { _, err := party.Run(ctx); errs <- err }()
-	}
-	for range 3 {
-		err := <-errs
-		if err == nil {
-			t.Fatal("a party finished a session with mismatched key sizes")
-		}
-		if !strings.Contains(err.Error(), "paillier_bits") && !strings.Contains(err.Error(), "stopped the session") {
-			t.Fatalf("error does not name the mismatch: %v", err)
-		}
-	}
-}
-
-func TestSchemaConflicts(t *testing.T) {
-	f := newFixture(t, 5, 5, 3)
-	f.b.Columns = []string{"visits", "age"} // "age" is also A's
-	net := protocol.NewMemNetwork()
-	defer net.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	pa, _ := NewController(net.Transport(protocol.ControllerA), f.a, testParams(), nil)
-	pb, _ := NewController(net.Transport(protocol.ControllerB), f.b, testParams(), nil)
-	pt, _ := NewThirdParty(net.Transport(protocol.ThirdParty), testParams(), nil)
-	errs := make(chan error, 3)
-	for _, party := range []*Party{pa, pb, pt} {
-		go func() { _, err := party.Run(ctx); errs <- err }()
-	}
-	for range 3 {
-		if err := <-errs; err == nil || !strings.Contains(err.Error(), `"age"`) {
-			t.Fatalf("err = %v, want one naming the duplicated column", err)
-		}
-	}
-}
-
 func TestShuffleIsAPermutation(t *testing.T) {
 	n := 1000
 	v := make([]int, n)
@@ -334,5 +341,158 @@ func TestShuffleIsAPermutation(t *testing.T) {
 	}
 	if moved < n/2 {
 		t.Fatalf("only %d of %d items moved", moved, n)
+	}
+}
+
+// runEach runs steps 1–7 for three parties over a fresh in-memory network and returns
+// each party's own error, where runParties stops at the first.
+func runEach(t *testing.T, f fixture) [3]error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	net := protocol.NewMemNetwork()
+	defer net.Close()
+	p := testParams()
+	var errs [3]error
+	var wg sync.WaitGroup
+	for _, r := range protocol.Roles() {
+		wg.Go(func() {
+			var party *Party
+			var err error
+			log := protocol.NewDisclosure(r, nil)
+			switch r {
+			case protocol.ControllerA:
+				party, err = NewController(net.Transport(r), f.a, p, log)
+			case protocol.ControllerB:
+				party, err = NewController(net.Transport(r), f.b, p, log)
+			default:
+				party, err = NewThirdParty(net.Transport(r), p, log)
+			}
+			if err == nil {
+				_, err = run(ctx, party, f)
+			}
+			errs[r] = err
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+// TestEmptyIntersection checks that when no identifier matches, every party stops
+// after step 4 with a NoMatchError that says what to check, not an abort notice.
+func TestEmptyIntersection(t *testing.T) {
+	f := newFixture(t, 12, 9, 0)
+	for _, r := range protocol.Roles() {
+		err := runEach(t, f)[r]
+		var nm *NoMatchError
+		if !errors.As(err, &nm) {
+			t.Fatalf("%s: err = %v, want a *NoMatchError", r, err)
+		}
+		for _, want := range []string{"step 4", "no identifier matched", "leading zeros", "white space", "case folding is on"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %q does not mention %q", r, err, want)
+			}
+		}
+	}
+}
+
+// TestHashWipesIdentifiers checks that the identifiers' bytes are zero once step 2 is
+// over, whether the session went on or stopped in step 2.
+func TestHashWipesIdentifiers(t *testing.T) {
+	zero := func(t *testing.T, name string, ids [][]byte) {
+		t.Helper()
+		for i, id := range ids {
+			if !bytes.Equal(id, make([]byte, len(id))) {
+				t.Fatalf("%s: identifier %d not wiped: %q", name, i, id)
+			}
+		}
+	}
+	f := newFixture(t, 20, 20, 10)
+	a, b := slices.Clone(f.a.IDs), slices.Clone(f.b.IDs)
+	net := protocol.NewMemNetwork()
+	runParties(t, net.Transport, f)
+	net.Close()
+	zero(t, "controller-a", a)
+	zero(t, "controller-b", b)
+	if f.a.IDs != nil || f.b.IDs != nil {
+		t.Fatal("the tables still list identifiers")
+	}
+
+	// Controller B stops once it has A's commitment: A fails in step 2.
+	f = newFixture(t, 20, 20, 10)
+	a = slices.Clone(f.a.IDs)
+	net = protocol.NewMemNetwork()
+	defer net.Close()
+	party, err := NewController(net.Transport(protocol.ControllerA), f.a, testParams(), protocol.NewDisclosure(protocol.ControllerA, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := net.Transport(protocol.ControllerB)
+	ctx := context.Background()
+	go func() {
+		if _, err := tb.Recv(ctx, protocol.ControllerA); err == nil {
+			tb.Abort(ctx, "stopped for the test")
+		}
+	}()
+	err = party.hash(ctx)
+	var ab *protocol.AbortedError
+	if !errors.As(err, &ab) {
+		t.Fatalf("err = %v, want controller-b's abort", err)
+	}
+	zero(t, "controller-a after a failed step 2", a)
+}
+
+// recording is a transport that keeps every frame it hands to its party.
+type recording struct {
+	protocol.Transport
+	mu     sync.Mutex
+	frames [][]byte
+}
+
+func (r *recording) Recv(ctx context.Context, from protocol.Role) ([]byte, error) {
+	b, err := r.Transport.Recv(ctx, from)
+	r.mu.Lock()
+	r.frames = append(r.frames, b)
+	r.mu.Unlock()
+	return b, err
+}
+
+// TestKeyOpeningFrameIsWiped runs step 2 for both controllers and checks that the frame
+// that brought the other's opening (its key share) is zero afterwards, while the one
+// that brought the commitment is left as it came.
+func TestKeyOpeningFrameIsWiped(t *testing.T) {
+	f := newFixture(t, 5, 5, 2)
+	net := protocol.NewMemNetwork()
+	defer net.Close()
+	var tr [2]*recording
+	var errs [2]error
+	var wg sync.WaitGroup
+	for k, r := range controllers {
+		tr[k] = &recording{Transport: net.Transport(r)}
+		tab := f.a
+		if k == 1 {
+			tab = f.b
+		}
+		party, err := NewController(tr[k], tab, testParams(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() { errs[k] = party.hash(context.Background()) })
+	}
+	wg.Wait()
+	for k, r := range controllers {
+		if errs[k] != nil {
+			t.Fatalf("%s: %v", r, errs[k])
+		}
+		if len(tr[k].frames) != 2 {
+			t.Fatalf("%s received %d frames in step 2, want 2", r, len(tr[k].frames))
+		}
+		commitment, opening := tr[k].frames[0], tr[k].frames[1]
+		if bytes.Equal(commitment, make([]byte, len(commitment))) {
+			t.Fatalf("%s: the commitment's frame was zeroed too", r)
+		}
+		if len(opening) < keyedhash.OpeningSize || !bytes.Equal(opening, make([]byte, len(opening))) {
+			t.Fatalf("%s: the frame of the other's opening (%d bytes) is not zero", r, len(opening))
+		}
 	}
 }

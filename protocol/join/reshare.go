@@ -35,7 +35,8 @@ func (p *Party) reshare(ctx context.Context) error {
 		}
 		own = shares[idx]
 		for _, to := range p.role.Others() {
-			sends = append(sends, p.link.sendAsync(ctx, to, shareBatches(shares[to])))
+			v := shares[to]
+			sends = append(sends, p.link.sendStream(ctx, to, len(v), p.batch/elementSize, shareBatch(v)))
 		}
 	}
 	sum := make(fr.Vector, cols*rows)
@@ -64,33 +65,27 @@ func (p *Party) reshare(ctx context.Context) error {
 	return nil
 }
 
-// shareBatches yields a share vector in messages of bounded size and wipes it once sent.
-func shareBatches(v fr.Vector) func() (*wire.Envelope, bool, error) {
-	per := batchBytes / elementSize
-	lo := 0
-	return func() (*wire.Envelope, bool, error) {
-		hi := min(lo+per, len(v))
+// shareBatch returns the builder of the messages of shares v[lo:hi]; it wipes v once
+// the last is built.
+func shareBatch(v fr.Vector) func(lo, hi int) (*wire.Envelope, error) {
+	return func(lo, hi int) (*wire.Envelope, error) {
 		msg := &wire.Shares{Data: make([]byte, 0, (hi-lo)*elementSize), Last: hi == len(v)}
 		for i := lo; i < hi; i++ {
 			b := v[i].Bytes()
 			msg.Data = append(msg.Data, b[:]...)
 		}
-		lo = hi
 		if msg.Last {
 			shamir.Wipe(v)
 		}
-		return envShares(msg), !msg.Last, nil
+		return envShares(msg), nil
 	}
 }
 
 // receiveShares adds a controller's stream of shares into sum.
 func (p *Party) receiveShares(ctx context.Context, from protocol.Role, sum fr.Vector) error {
 	at := 0
-	for {
-		m, err := expect(ctx, &p.link, from, (*wire.Envelope).GetShares, "Shamir shares")
-		if err != nil {
-			return err
-		}
+	err := recvStream(ctx, &p.link, from, (*wire.Envelope).GetShares, "Shamir shares", (*wire.Shares).GetLast, func(m *wire.Shares) error {
+		defer clear(m.Data)
 		if len(m.Data)%elementSize != 0 || at+len(m.Data)/elementSize > len(sum) {
 			return fmt.Errorf("%s sent %d bytes of shares, which do not fit the %d elements left", from, len(m.Data), len(sum)-at)
 		}
@@ -102,11 +97,11 @@ func (p *Party) receiveShares(ctx context.Context, from protocol.Role, sum fr.Ve
 			sum[at].Add(&sum[at], &e)
 			at++
 		}
-		clear(m.Data)
 		p.progress(int64(at), int64(len(sum)))
-		if m.Last {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if at != len(sum) {
 		return fmt.Errorf("%s sent %d shares, want %d", from, at, len(sum))

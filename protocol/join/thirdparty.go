@@ -88,6 +88,9 @@ func (p *Party) intersect(ctx context.Context) error {
 			return err
 		}
 	}
+	if p.rows == 0 {
+		return &NoMatchError{CaseFold: p.params.CaseFold}
+	}
 	return nil
 }
 
@@ -95,24 +98,20 @@ func (p *Party) intersect(ctx context.Context) error {
 func (p *Party) receiveRows(ctx context.Context, from protocol.Role, per int) (tagged, error) {
 	var t tagged
 	pk := p.pk[from]
-	for {
-		m, err := expect(ctx, &p.link, from, (*wire.Envelope).GetRows, "encrypted rows")
-		if err != nil {
-			return t, err
-		}
+	err := recvStream(ctx, &p.link, from, (*wire.Envelope).GetRows, "encrypted rows", (*wire.Rows).GetLast, func(m *wire.Rows) error {
 		if int(m.PerRow) != per {
-			return t, fmt.Errorf("%s sent %d ciphertexts per row, want %d", from, m.PerRow, per)
+			return fmt.Errorf("%s sent %d ciphertexts per row, want %d", from, m.PerRow, per)
 		}
 		if len(m.Tags)%32 != 0 {
-			return t, fmt.Errorf("%s sent a tag list of %d bytes", from, len(m.Tags))
+			return fmt.Errorf("%s sent a tag list of %d bytes", from, len(m.Tags))
 		}
 		cts, err := parseCiphertexts(pk, m.Ciphertexts)
 		if err != nil {
-			return t, fmt.Errorf("rows from %s: %w", from, err)
+			return fmt.Errorf("rows from %s: %w", from, err)
 		}
 		n := len(m.Tags) / 32
 		if len(cts) != n*per {
-			return t, fmt.Errorf("%s sent %d tags with %d ciphertexts, want %d", from, n, len(cts), n*per)
+			return fmt.Errorf("%s sent %d tags with %d ciphertexts, want %d", from, n, len(cts), n*per)
 		}
 		for i := range n {
 			var tag [32]byte
@@ -120,10 +119,9 @@ func (p *Party) receiveRows(ctx context.Context, from protocol.Role, per int) (t
 			t.tags = append(t.tags, tag)
 			t.cts = append(t.cts, cts[i*per:(i+1)*per])
 		}
-		if m.Last {
-			return t, nil
-		}
-	}
+		return nil
+	})
+	return t, err
 }
 
 // blindAdd is steps 5 and 6 at the third party: for each controller, add the other's
@@ -159,39 +157,34 @@ func (p *Party) blindAddFor(ctx context.Context, owner, maskFrom protocol.Role, 
 	}
 	defer pool.Close()
 	row := 0
-	for {
-		m, err := expect(ctx, &p.link, maskFrom, (*wire.Envelope).GetCiphertexts, "encrypted masks")
-		if err != nil {
-			return err
-		}
-		masks, err := parseCiphertexts(pk, m.Data)
-		if err != nil {
-			return fmt.Errorf("masks from %s: %w", maskFrom, err)
-		}
-		if len(masks)%per != 0 || row+len(masks)/per > len(rows) {
-			return fmt.Errorf("%s sent %d masks, which do not fit the %d rows left", maskFrom, len(masks), len(rows)-row)
-		}
-		sums := make([]*paillier.Ciphertext, len(masks))
-		for k, mk := range masks {
-			sums[k] = pk.Add(rows[row+k/per][k%per], mk)
-		}
-		fresh, err := pk.RerandomizeBatch(ctx, pool, sums)
-		if err != nil {
-			return err
-		}
-		size := pk.CiphertextSize()
-		out := &wire.Ciphertexts{Data: make([]byte, 0, len(fresh)*size), Last: m.Last}
-		for _, c := range fresh {
-			out.Data = pk.AppendCiphertext(out.Data, c)
-		}
-		row += len(masks) / per
-		p.progress(done.Add(int64(len(masks)/per)), 2*int64(p.rows))
-		if err := p.link.send(ctx, owner, envCiphertexts(out)); err != nil {
-			return err
-		}
-		if m.Last {
-			break
-		}
+	size := pk.CiphertextSize()
+	err = recvStream(ctx, &p.link, maskFrom, (*wire.Envelope).GetCiphertexts, "encrypted masks", (*wire.Ciphertexts).GetLast,
+		func(m *wire.Ciphertexts) error {
+			masks, err := parseCiphertexts(pk, m.Data)
+			if err != nil {
+				return fmt.Errorf("masks from %s: %w", maskFrom, err)
+			}
+			if len(masks)%per != 0 || row+len(masks)/per > len(rows) {
+				return fmt.Errorf("%s sent %d masks, which do not fit the %d rows left", maskFrom, len(masks), len(rows)-row)
+			}
+			sums := make([]*paillier.Ciphertext, len(masks))
+			for k, mk := range masks {
+				sums[k] = pk.Add(rows[row+k/per][k%per], mk)
+			}
+			fresh, err := pk.RerandomizeBatch(ctx, pool, sums)
+			if err != nil {
+				return err
+			}
+			out := &wire.Ciphertexts{Data: make([]byte, 0, len(fresh)*size), Last: m.Last}
+			for _, c := range fresh {
+				out.Data = pk.AppendCiphertext(out.Data, c)
+			}
+			row += len(masks) / per
+			p.progress(done.Add(int64(len(masks)/per)), 2*int64(p.rows))
+			return p.link.send(ctx, owner, envCiphertexts(out))
+		})
+	if err != nil {
+		return err
 	}
 	if row != len(rows) {
 		return fmt.Errorf("%s sent masks for %d rows, want %d", maskFrom, row, len(rows))

@@ -33,13 +33,20 @@ func (l *link) send(ctx context.Context, to protocol.Role, env *wire.Envelope) e
 	return nil
 }
 
-func (l *link) recv(ctx context.Context, from protocol.Role) (*wire.Envelope, error) {
+// recv decodes the next message from a party. Decoding copies the message's bytes; for
+// a message that carries a secret (secret set) the frame it came in is zeroed at once,
+// so that the decoded copy, which the caller wipes, is the only one left.
+func (l *link) recv(ctx context.Context, from protocol.Role, secret bool) (*wire.Envelope, error) {
 	b, err := l.t.Recv(ctx, from)
 	if err != nil {
 		return nil, err // the transport names the peer
 	}
 	env := new(wire.Envelope)
-	if err := proto.Unmarshal(b, env); err != nil {
+	err = proto.Unmarshal(b, env)
+	if secret {
+		clear(b)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("malformed message from %s: %w", from, err)
 	}
 	return env, nil
@@ -47,7 +54,16 @@ func (l *link) recv(ctx context.Context, from protocol.Role) (*wire.Envelope, er
 
 // expect receives the next message from a party and checks it is of the wanted kind.
 func expect[T any](ctx context.Context, l *link, from protocol.Role, get func(*wire.Envelope) *T, want string) (*T, error) {
-	env, err := l.recv(ctx, from)
+	return expectFrom(ctx, l, from, get, want, false)
+}
+
+// expectSecret is expect for a message that carries a secret; see recv.
+func expectSecret[T any](ctx context.Context, l *link, from protocol.Role, get func(*wire.Envelope) *T, want string) (*T, error) {
+	return expectFrom(ctx, l, from, get, want, true)
+}
+
+func expectFrom[T any](ctx context.Context, l *link, from protocol.Role, get func(*wire.Envelope) *T, want string, secret bool) (*T, error) {
+	env, err := l.recv(ctx, from, secret)
 	if err != nil {
 		return nil, err
 	}
@@ -58,17 +74,21 @@ func expect[T any](ctx context.Context, l *link, from protocol.Role, get func(*w
 	return m, nil
 }
 
-// sendAsync sends messages to a party from a goroutine, so the caller can receive at the
-// same time; the returned channel yields the first error or nil when all are sent.
-func (l *link) sendAsync(ctx context.Context, to protocol.Role, next func() (*wire.Envelope, bool, error)) <-chan error {
+// sendStream sends n items to a party in messages of at most per items each; msg
+// builds the message of items [lo, hi), which is the last when hi == n. A stream of no
+// items is one empty last message. It sends from its own goroutine, so the caller can
+// receive meanwhile; the channel yields the first error, or nil once all are sent.
+func (l *link) sendStream(ctx context.Context, to protocol.Role, n, per int, msg func(lo, hi int) (*wire.Envelope, error)) <-chan error {
+	per = max(1, per)
 	done := make(chan error, 1)
 	go func() {
-		for {
-			env, more, err := next()
-			if err == nil && env != nil {
+		for lo := 0; ; lo += per {
+			hi := min(lo+per, n)
+			env, err := msg(lo, hi)
+			if err == nil {
 				err = l.send(ctx, to, env)
 			}
-			if err != nil || !more {
+			if err != nil || hi == n {
 				done <- err
 				return
 			}
@@ -77,9 +97,24 @@ func (l *link) sendAsync(ctx context.Context, to protocol.Role, next func() (*wi
 	return done
 }
 
-func envHello(m *wire.Hello) *wire.Envelope {
-	return &wire.Envelope{Body: &wire.Envelope_Hello{Hello: m}}
+// recvStream receives messages of one kind from a party, handing each to use, until
+// one says it is the last.
+func recvStream[T any](ctx context.Context, l *link, from protocol.Role, get func(*wire.Envelope) *T, want string,
+	last func(*T) bool, use func(*T) error) error {
+	for {
+		m, err := expect(ctx, l, from, get, want)
+		if err != nil {
+			return err
+		}
+		if err := use(m); err != nil {
+			return err
+		}
+		if last(m) {
+			return nil
+		}
+	}
 }
+
 func envCommitment(m *wire.Commitment) *wire.Envelope {
 	return &wire.Envelope{Body: &wire.Envelope_Commitment{Commitment: m}}
 }

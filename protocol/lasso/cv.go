@@ -523,39 +523,6 @@ func (c *CV) Step(ctx context.Context) (done bool, err error) {
 		f.iter++
 		sts[k] = f.begin(b)
 	}
-	var bit *mpc.Pending
-	if c.pendingBit != nil {
-		bit = b.Open(c.pendingBit)
-	}
-	if err := b.Run(ctx); err != nil {
-		return false, fmt.Errorf("lasso: cross-validation iteration %d: %w", c.iters, err)
-	}
-	if bit != nil {
-		c.pendingBit = nil
-		v := bit.Value()[0]
-		all := v.IsOne()
-		if !all && !v.IsZero() {
-			return false, fmt.Errorf("lasso: cross-validation iteration %d: convergence bit opened as %s", c.iters, v.String())
-		}
-		if err := c.base.opts.reveal(RevealCVConverged, all); err != nil {
-			return false, err
-		}
-		if all {
-			c.iters-- // converged before this iteration: drop it
-			return c.nextAlpha(ctx, true)
-		}
-		for _, f := range c.folds {
-			f.best.wipe()
-			f.best = nil
-		}
-	}
-	var cmps []*mpc.Comparison
-	var split []int
-	for k, f := range c.folds {
-		cs := f.middle(sts[k])
-		cmps = append(cmps, cs...)
-		split = append(split, len(cs))
-	}
 	var all *mpc.Comparison
 	if c.foldBits != nil { // Σ bits - K < 0: some fold has not converged
 		var sum fr.Element
@@ -565,11 +532,35 @@ func (c *CV) Step(ctx context.Context) (done bool, err error) {
 		kk := fr.NewElement(uint64(len(c.folds)))
 		sum.Sub(&sum, &kk)
 		all = &mpc.Comparison{X: fr.Vector{sum}, Bits: bitLen(len(c.folds)) + 2}
-		cmps = append(cmps, all)
+		b.Compare(all)
 		c.foldBits = nil
 	}
-	if err := c.eng.Compare(ctx, cmps...); err != nil {
+	var bit *mpc.Pending
+	if c.pendingBit != nil {
+		bit = b.Open(c.pendingBit)
+		b.StopIf(func() bool { return bit.Value()[0].IsOne() })
+	}
+	if err := b.Run(ctx); err != nil {
 		return false, fmt.Errorf("lasso: cross-validation iteration %d: %w", c.iters, err)
+	}
+	if bit != nil {
+		c.pendingBit = nil
+		v := bit.Value()[0]
+		done := v.IsOne()
+		if !done && !v.IsZero() {
+			return false, fmt.Errorf("lasso: cross-validation iteration %d: convergence bit opened as %s", c.iters, v.String())
+		}
+		if err := c.base.opts.reveal(RevealCVConverged, done); err != nil {
+			return false, err
+		}
+		if done {
+			c.iters-- // converged before this iteration: drop it
+			return c.nextAlpha(ctx, true)
+		}
+		for _, f := range c.folds {
+			f.best.wipe()
+			f.best = nil
+		}
 	}
 	if all != nil {
 		one := fr.One()
@@ -578,12 +569,10 @@ func (c *CV) Step(ctx context.Context) (done bool, err error) {
 		c.pendingBit = fr.Vector{v}
 	}
 	var bits fr.Vector
-	off := 0
 	for k, f := range c.folds {
-		if bit := f.end(sts[k], cmps[off:off+split[k]]); bit != nil {
+		if bit := f.end(sts[k]); bit != nil {
 			bits = append(bits, bit[0])
 		}
-		off += split[k]
 	}
 	if len(bits) == len(c.folds) {
 		c.foldBits = bits

@@ -10,16 +10,17 @@ import (
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
-// Step runs one ADMM iteration of every copy in four rounds: the x-update with its
-// over-relaxed copy x̂ = γx + (1-γ)z (one matrix-vector product and its
-// truncation), then the soft-thresholding z = min(v + τ, 0) - min(τ - v, 0) of
-// v = x̂ + w, whose comparisons share three rounds, and w ← v - z.
+// Step runs one ADMM iteration of every copy in three rounds: the x-update
+// x = Q·x + B·(z - w) + a and its over-relaxed copy x̂ = γx + (1-γ)z are local
+// products; x is truncated in the first round, and x̂ is rescaled by the comparisons
+// of the soft-thresholding z = min(v + τ, 0) - min(τ - v, 0) of v = x̂ + w, 2d per
+// copy, in their three rounds; then w ← v - z.
 //
 // Every CheckEvery iterations a convergence test of the current iterates starts; its
 // stages ride in the rounds of the next checkStages iterations (see test), and its
 // bit is opened in the first round of the one after. When the bit is set the Step
-// ends there and reports done, and the fit's result is the iterate that was tested.
-// done is also reported when MaxIter iterations have run.
+// stops after that round and reports done, and the fit's result is the iterate that
+// was tested. done is also reported when MaxIter iterations have run.
 func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	if !s.prepared {
 		return false, errors.New("lasso: Step before Prepare")
@@ -33,6 +34,7 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 	var bit *mpc.Pending
 	if s.pending != nil {
 		bit = batch.Open(s.pending)
+		batch.StopIf(func() bool { return bit.Value()[0].IsOne() })
 	}
 	if err := batch.Run(ctx); err != nil {
 		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
@@ -51,11 +53,7 @@ func (s *Solver) Step(ctx context.Context) (done bool, err error) {
 		s.best.wipe()
 		s.best = nil
 	}
-	cmps := s.middle(st)
-	if err := s.eng.Compare(ctx, cmps...); err != nil {
-		return false, fmt.Errorf("lasso: iteration %d: %w", s.iter, err)
-	}
-	if bit := s.end(st, cmps); bit != nil {
+	if bit := s.end(st); bit != nil {
 		s.pending = bit
 	}
 	if s.iter >= s.opts.MaxIter {
@@ -74,20 +72,21 @@ func (s *Solver) opened(b fr.Element) (bool, error) {
 	return converged, s.opts.reveal(RevealConverged, converged)
 }
 
-// stepState carries one iteration between its rounds.
+// stepState carries one iteration from its Batch to its results.
 type stepState struct {
-	xp, hp []*mpc.Pending
-	vs     []fr.Vector
-	t      *test
-	nc     int
+	xp   []*mpc.Pending
+	cmps []*mpc.Comparison
+	t    *test
 }
 
-// begin adds the iteration's first round to b: x = Q·x + B·(z - w) + a and x̂ for
-// every copy, and the products of the convergence test, which it starts if due.
+// begin adds an iteration to b: the truncation of x and the soft-thresholding
+// comparisons of every copy, and the convergence test's stage, which it starts if
+// due.
 func (s *Solver) begin(b *mpc.Batch) *stepState {
 	d, f := s.d, s.f
 	xb := 3*f + coefBits + bitLen(d) + 4
-	st := &stepState{xp: make([]*mpc.Pending, len(s.copies)), hp: make([]*mpc.Pending, len(s.copies))}
+	sh := 2*f + relaxShift
+	st := &stepState{xp: make([]*mpc.Pending, len(s.copies))}
 	for p, c := range s.copies {
 		zw := mpc.Sub(c.z, c.w)
 		xl := mpc.LocalMatVec(c.Q, c.x)
@@ -98,85 +97,74 @@ func (s *Solver) begin(b *mpc.Batch) *stepState {
 			t.Mul(&c.a[i], &s.unit)
 			xl[i].Add(&xl[i], &t)
 		}
-		// x̂ = (13·x + 3·(-z))/8 at scale 2^(3f+3).
+		// x̂ = (13·x + 3·(-z))/8 at scale 2^(3f+3), and v ± τ at that scale.
 		hat := mpc.Add(mpc.Scale(xl, relaxNum), mpc.ScaleBig(c.z, new(big.Int).Lsh(big.NewInt(1<<relaxShift-relaxNum), uint(2*f))))
 		st.xp[p] = b.Trunc(xl, 2*f, xb)
-		st.hp[p] = b.Trunc(hat, 2*f+relaxShift, xb+relaxShift)
+		wp := mpc.ScaleBig(mpc.Add(c.w, c.tau), pow2(sh))
+		wm := mpc.ScaleBig(mpc.Sub(c.tau, c.w), pow2(sh))
+		x := make(fr.Vector, 2*d)
+		for i := range d {
+			x[i].Add(&hat[i], &wp[i])   // v + τ
+			x[d+i].Sub(&wm[i], &hat[i]) // τ - v
+		}
+		clear(hat)
+		st.cmps = append(st.cmps, &mpc.Comparison{X: x, Bits: sh + f + coefBits + 4, Shift: sh, WithMin: true})
 	}
+	b.Compare(st.cmps...)
 	if s.test == nil && (s.iter-1)%s.opts.CheckEvery == 0 && s.iter > 1 {
 		s.test = s.newTest()
 	}
 	st.t = s.test
 	if st.t != nil {
-		st.t.products(b)
+		st.t.add(b)
 	}
 	return st
 }
 
-// middle returns the iteration's comparisons: the soft-thresholding of every copy,
-// and the test's.
-func (s *Solver) middle(st *stepState) []*mpc.Comparison {
-	d, f := s.d, s.f
-	var cmps []*mpc.Comparison
-	st.vs = make([]fr.Vector, len(s.copies))
-	for p, c := range s.copies {
-		st.vs[p] = mpc.Add(st.hp[p].Value(), c.w)
-		v := st.vs[p]
-		x := make(fr.Vector, 2*d)
-		for i := range d {
-			x[i].Add(&v[i], &c.tau[i])   // v + τ
-			x[d+i].Sub(&c.tau[i], &v[i]) // τ - v
-		}
-		cmps = append(cmps, &mpc.Comparison{X: x, Bits: f + coefBits + 3, WithMin: true})
-	}
-	st.nc = len(cmps)
-	if st.t != nil {
-		cmps = append(cmps, st.t.comparisons()...)
-	}
-	return cmps
-}
-
-// end takes the comparisons, updates the iterates and returns the shares of the
-// test's bit once its last stage has run.
-func (s *Solver) end(st *stepState, cmps []*mpc.Comparison) fr.Vector {
+// end takes the results of the iteration's Batch, updates the iterates and returns
+// the shares of the test's bit once its last stage has run.
+func (s *Solver) end(st *stepState) fr.Vector {
 	d := s.d
 	var bit fr.Vector
 	if st.t != nil {
-		if bit = st.t.results(cmps[st.nc:]); bit != nil {
+		if bit = st.t.take(); bit != nil {
 			s.test, s.best = nil, st.t
 		}
 	}
 	for p, c := range s.copies {
-		mins := cmps[p].Min
+		cm := st.cmps[p]
+		mins := cm.Min
 		z := mpc.Sub(mins[:d], mins[d:])
 		abs := mpc.Add(mins[:d], mins[d:])
 		for i := range abs {
 			abs[i].Neg(&abs[i])
 		}
+		v := mpc.Sub(cm.Trunc[:d], c.tau) // (v + τ) - τ
 		clear(c.x)
 		clear(c.w)
 		clear(c.z)
 		clear(c.absZ)
-		c.x, c.w, c.z, c.absZ = st.xp[p].Value(), mpc.Sub(st.vs[p], z), z, abs
-		clear(st.vs[p])
-		clear(st.hp[p].Value())
-		clear(cmps[p].X)
+		c.x, c.w, c.z, c.absZ = st.xp[p].Value(), mpc.Sub(v, z), z, abs
+		clear(v)
+		clear(cm.X)
+		clear(cm.Trunc)
 	}
 	return bit
 }
 
 // checkStages is the number of iterations whose rounds a convergence test uses
 // before its bit can be opened.
-const checkStages = 4
+const checkStages = 5
 
 // test is a convergence test of the iterates of one iteration: a gapCheck per copy,
-// three stages, whose bits a fourth stage combines: the test passes when any copy's
+// four stages, whose bits a fifth stage combines: the test passes when any copy's
 // gap is at most Tol. Only that bit is opened.
 type test struct {
 	iter  int // the iteration that made the iterates
 	stage int
 	gaps  []*gapCheck
-	pass  fr.Vector // per copy: shares of [gap ≤ Tol], after stage 3
+	pass  fr.Vector // per copy: shares of [gap ≤ Tol], after stage 4
+	all   *mpc.Comparison
 }
 
 func (s *Solver) newTest() *test {
@@ -187,21 +175,13 @@ func (s *Solver) newTest() *test {
 	return t
 }
 
-func (t *test) products(b *mpc.Batch) {
-	if t.stage < 4 {
+// add adds the test's current stage to b.
+func (t *test) add(b *mpc.Batch) {
+	if t.stage < checkStages {
 		for _, g := range t.gaps {
-			g.products(b)
+			g.add(b)
 		}
-	}
-}
-
-func (t *test) comparisons() []*mpc.Comparison {
-	if t.stage < 4 {
-		var out []*mpc.Comparison
-		for _, g := range t.gaps {
-			out = append(out, g.comparisons()...)
-		}
-		return out
+		return
 	}
 	// Σ_p pass_p - 1 < 0: no copy passed.
 	var sum fr.Element
@@ -210,16 +190,17 @@ func (t *test) comparisons() []*mpc.Comparison {
 	}
 	one := fr.One()
 	sum.Sub(&sum, &one)
-	return []*mpc.Comparison{{X: fr.Vector{sum}, Bits: bitLen(len(t.pass)) + 2}}
+	t.all = &mpc.Comparison{X: fr.Vector{sum}, Bits: bitLen(len(t.pass)) + 2}
+	b.Compare(t.all)
 }
 
-// results takes the test's comparisons and returns the shares of the bit to open
-// once the last stage has run, or nil.
-func (t *test) results(cs []*mpc.Comparison) fr.Vector {
+// take takes the results of the current stage and returns the shares of the bit to
+// open once the last stage has run, or nil.
+func (t *test) take() fr.Vector {
 	t.stage++
-	if t.stage <= 4 {
-		for p, g := range t.gaps { // one comparison group each
-			if bit := g.results(cs[p : p+1]); bit != nil {
+	if t.stage <= checkStages {
+		for _, g := range t.gaps {
+			if bit := g.take(); bit != nil {
 				t.pass = append(t.pass, bit[0])
 			}
 		}
@@ -227,7 +208,7 @@ func (t *test) results(cs []*mpc.Comparison) fr.Vector {
 	}
 	one := fr.One()
 	var bit fr.Element
-	bit.Sub(&one, &cs[0].Neg[0])
+	bit.Sub(&one, &t.all.Neg[0])
 	return fr.Vector{bit}
 }
 
@@ -265,8 +246,8 @@ func (t *test) wipe() {
 //
 //	G(s) = ½q·(1 + s²) + Σλ_i·|u_i| - s·c,   q = 1 - 2ρ'u + u'Ru,   c = 1 - ρ'u,
 //
-// (the gap ||y - Xβ||²/n-relative, in standardised units, of the dual point s times
-// the residual), is at most Tol for s = 1/m with m = 1 + Σ_i max(|g_i|/λ_i - 1, 0)
+// (the gap relative to ||y - ȳ||²/n, in standardised units, of the dual point s
+// times the residual), is at most Tol for s = 1/m with m = 1 + Σ_i max(|g_i|/λ_i - 1, 0)
 // and g = ρ - Ru: the dual point is then feasible, |s·g_i| ≤ λ_i. Where every
 // |g_i| ≤ λ_i, m = 1 as in scikit-learn; near the optimum m exceeds scikit-learn's
 // max(1, max_i |g_i|/λ_i) by no more than the sum of the small excesses. A g_i
@@ -274,12 +255,13 @@ func (t *test) wipe() {
 //
 //	(½q + Σλ_i|u_i| - Tol)·m² + ½q - c·m ≤ 0.
 //
-// Its stages run in the rounds of three iterations:
+// Its four stages ride in the Batches of four iterations:
 //
-//  1. round 1: Ru; comparisons: g_i ∓ 2λ_i, clipping g to ±2λ;
-//  2. round 1: h = κ·g (|h| ≤ 2) and the scalars q, Σλ|u|, c; comparisons: ±h_i - 1,
-//     giving max(|h_i| - 1, 0);
-//  3. round 1: m²; comparison: the inequality, plus a large multiple of the number of
+//  1. comparisons of ρ - Ru ∓ 2λ, rescaled: g, and g clipped to ±2λ;
+//  2. comparisons of ±κ·g - 1 (|κg| ≤ 2), rescaled, giving max(|h_i| - 1, 0), hence
+//     m; the scalars q, Σλ|u| and c;
+//  3. m²;
+//  4. the comparison of the inequality, plus a large multiple of the number of
 //     clipped g_i.
 type gapCheck struct {
 	s     *Solver
@@ -287,13 +269,13 @@ type gapCheck struct {
 	u     fr.Vector // the iterate under test, and |u|
 	abs   fr.Vector
 
-	ru         *mpc.Pending
-	g          fr.Vector
-	clipped    fr.Vector // Σ of [g_i out of ±2λ_i] terms, as shares
-	h, scalars *mpc.Pending
-	m          fr.Vector // m at scale 2^f
-	m2         *mpc.Pending
-	A, B, C    fr.Element // twice ½q + Σλ|u|, ½q and c, at scale 2^f
+	cmp     *mpc.Comparison
+	g, ru   fr.Vector
+	clipped fr.Element // the number of g_i out of ±2λ_i, as shares
+	scalars *mpc.Pending
+	m       fr.Vector // m at scale 2^f
+	m2      *mpc.Pending
+	A, B, C fr.Element // twice ½q + Σλ|u|, ½q and c, at scale 2^f
 }
 
 // Bounds of the test's values.
@@ -302,49 +284,42 @@ func (s *Solver) gBits() int { return s.f + coefBits + bitLen(s.d) + 2 }
 // qBits bounds q and the scalars of the test at scale 2^f: |u'Ru| < d²·2^(2·coefBits).
 func (s *Solver) qBits() int { return s.f + 2*coefBits + 2*bitLen(s.d) + 3 }
 
-func (c *gapCheck) products(b *mpc.Batch) {
+// phiBits bounds the test's inequality at scale 2^(2f): m ≤ d + 1.
+func (s *Solver) phiBits() int { return s.qBits() + s.f + 2*bitLen(s.d+1) + 5 }
+
+func (c *gapCheck) add(b *mpc.Batch) {
 	s := c.s
 	d, f := s.d, s.f
 	switch c.stage {
 	case 1:
-		c.ru = b.Trunc(mpc.LocalMatVec(s.R, c.u), f, s.gBits()+f)
+		// ρ - Ru at scale 2^(2f), minus and plus 2λ.
+		g2 := mpc.Sub(mpc.ScaleBig(s.rho, pow2(f)), mpc.LocalMatVec(s.R, c.u))
+		lam2 := mpc.ScaleBig(s.lam, pow2(f+1))
+		x := make(fr.Vector, 2*d)
+		for i := range d {
+			x[i].Sub(&g2[i], &lam2[i]) // g - 2λ
+			x[d+i].Neg(&g2[i])         // -g - 2λ
+			x[d+i].Sub(&x[d+i], &lam2[i])
+		}
+		c.cmp = &mpc.Comparison{X: x, Bits: s.gBits() + f + 2, Shift: f, WithMin: true}
+		b.Compare(c.cmp)
 	case 2:
-		c.h = b.MulTrunc(c.g, s.kappa, f, 3*f+penaltyBits+6)
+		h := mpc.LocalMul(c.g, s.kappa) // scale 2^(2f), |h| ≤ 2
+		one2 := mpc.Pow2(2 * f)
+		x := make(fr.Vector, 2*d)
+		for i := range d {
+			x[i].Sub(&h[i], &one2) // h - 1
+			x[d+i].Neg(&h[i])      // -h - 1
+			x[d+i].Sub(&x[d+i], &one2)
+		}
+		c.cmp = &mpc.Comparison{X: x, Bits: 2*f + 4, Shift: f, WithMin: true}
+		b.Compare(c.cmp)
 		// u'Ru, ρ'u and Σλ|u| at scale 2^(2f).
-		ru := c.ru.Value()
-		sc := mpc.LocalDots([]fr.Vector{c.u, s.rho, s.lam}, []fr.Vector{ru, c.u, c.abs})
+		sc := mpc.LocalDots([]fr.Vector{c.u, s.rho, s.lam}, []fr.Vector{c.ru, c.u, c.abs})
 		c.scalars = b.Trunc(sc, f, s.qBits()+f)
 	case 3:
 		c.m2 = b.MulTrunc(c.m, c.m, f, 2*f+2*bitLen(d+1)+2)
-	}
-}
-
-func (c *gapCheck) comparisons() []*mpc.Comparison {
-	s := c.s
-	d, f := s.d, s.f
-	switch c.stage {
-	case 1:
-		ru := c.ru.Value()
-		c.g = mpc.Sub(s.rho, ru)
-		x := make(fr.Vector, 2*d)
-		lam2 := mpc.Scale(s.lam, 2)
-		for i := range d {
-			x[i].Sub(&c.g[i], &lam2[i]) // g - 2λ
-			x[d+i].Neg(&c.g[i])         // -g - 2λ
-			x[d+i].Sub(&x[d+i], &lam2[i])
-		}
-		return []*mpc.Comparison{{X: x, Bits: s.gBits() + 1, WithMin: true}}
-	case 2:
-		h := c.h.Value()
-		x := make(fr.Vector, 2*d)
-		unit := s.unit
-		for i := range d {
-			x[i].Sub(&h[i], &unit) // h - 1
-			x[d+i].Neg(&h[i])      // -h - 1
-			x[d+i].Sub(&x[d+i], &unit)
-		}
-		return []*mpc.Comparison{{X: x, Bits: f + 4, WithMin: true}}
-	case 3:
+	case 4:
 		// 2·((A - Tol)·m² + B - C·m) at scale 2^(2f), plus 2^phiBits per clipped g_i.
 		m2 := c.m2.Value()
 		tol := fromFloat(2*s.opts.Tol, f)
@@ -356,45 +331,47 @@ func (c *gapCheck) comparisons() []*mpc.Comparison {
 		bt.Mul(&c.B, &s.unit)
 		phi[0].Add(&phi[0], &bt)
 		var big fr.Element
-		big.Mul(&c.clipped[0], ptr(mpc.Pow2(s.phiBits())))
+		big.Mul(&c.clipped, ptr(mpc.Pow2(s.phiBits())))
 		phi[0].Add(&phi[0], &big)
-		return []*mpc.Comparison{{X: phi[:1], Bits: s.phiBits() + bitLen(2*d) + 2}}
+		c.cmp = &mpc.Comparison{X: phi[:1], Bits: s.phiBits() + bitLen(2*d) + 2}
+		b.Compare(c.cmp)
 	}
-	return nil
 }
 
-// phiBits bounds the test's inequality at scale 2^(2f): m ≤ d + 1.
-func (s *Solver) phiBits() int { return s.qBits() + s.f + 2*bitLen(s.d+1) + 5 }
-
-// results takes the test's comparisons and returns the shares of the bit to open
-// once the last stage has run, or nil.
-func (c *gapCheck) results(cs []*mpc.Comparison) fr.Vector {
+// take takes the results of the current stage and returns the shares of the test's
+// bit after the last one, or nil.
+func (c *gapCheck) take() fr.Vector {
 	s := c.s
 	d := s.d
-	switch c.stage {
+	cm := c.cmp
+	c.stage++
+	switch c.stage - 1 {
 	case 1:
-		// g' = g - max(g - 2λ, 0) + max(-g - 2λ, 0); clipped counts [x ≥ 0].
-		x, mn, neg := cs[0].X, cs[0].Min, cs[0].Neg
-		c.clipped = make(fr.Vector, 1)
+		// g = (g - 2λ) + 2λ; g' = g - max(g - 2λ, 0) + max(-g - 2λ, 0); clipped
+		// counts the values ≥ 0.
+		tr, mn, neg := cm.Trunc, cm.Min, cm.Neg
+		lam2 := mpc.Scale(s.lam, 2)
+		c.g = mpc.Add(tr[:d], lam2)
+		c.ru = mpc.Sub(s.rho, c.g)
 		one := fr.One()
 		for i := range d {
 			var hi, lo fr.Element
-			hi.Sub(&x[i], &mn[i])
-			lo.Sub(&x[d+i], &mn[d+i])
+			hi.Sub(&tr[i], &mn[i])
+			lo.Sub(&tr[d+i], &mn[d+i])
 			c.g[i].Sub(&c.g[i], &hi)
 			c.g[i].Add(&c.g[i], &lo)
 			for _, k := range []int{i, d + i} {
 				var t fr.Element
 				t.Sub(&one, &neg[k])
-				c.clipped[0].Add(&c.clipped[0], &t)
+				c.clipped.Add(&c.clipped, &t)
 			}
 		}
 	case 2:
-		x, mn := cs[0].X, cs[0].Min
+		tr, mn := cm.Trunc, cm.Min
 		c.m = fr.Vector{s.unit}
 		for i := range 2 * d {
 			var t fr.Element
-			t.Sub(&x[i], &mn[i])
+			t.Sub(&tr[i], &mn[i])
 			c.m[0].Add(&c.m[0], &t)
 		}
 		// Twice the scalars, which keeps them integers: 2A = q + 2Σλ|u|, 2B = q,
@@ -410,16 +387,20 @@ func (c *gapCheck) results(cs []*mpc.Comparison) fr.Vector {
 		c.C.Sub(&s.unit, &sc[1])
 		c.C.Double(&c.C)
 		clear(c.g)
-	case 3:
-		c.stage++
-		return append(fr.Vector(nil), cs[0].Neg...)
+		clear(c.ru)
+	case 4:
+		return append(fr.Vector(nil), cm.Neg...)
 	}
-	c.stage++
+	if cm != nil {
+		clear(cm.X)
+		clear(cm.Trunc)
+		c.cmp = nil
+	}
 	return nil
 }
 
 func (c *gapCheck) wipe() {
-	for _, v := range []fr.Vector{c.u, c.abs, c.g, c.m} {
+	for _, v := range []fr.Vector{c.u, c.abs, c.g, c.ru, c.m} {
 		clear(v)
 	}
 }

@@ -27,7 +27,23 @@ type Batch struct {
 	fins        []func(opened, reduced fr.Vector)
 	err         error
 	ran         bool
+
+	// Bytes for one peer only, after the elements: out[k] goes to e.peers[k], which
+	// sends want[k] bytes back, handed to recv.
+	out  [2][]byte
+	want [2]int
+	recv func(in [2][]byte) error
+
+	cmps []*cmpGroup // comparisons that start in this round (see Batch.Compare)
+	stop func() bool // see StopIf
 }
+
+// StopIf sets a test that Run makes after the Batch's first round, when the results
+// of its one-round operations are ready: if stop returns true, the comparisons
+// started in the Batch are abandoned, their results stay nil, and Run returns
+// without their two further rounds. stop must return the same on every party, as a
+// test of opened values does.
+func (b *Batch) StopIf(stop func() bool) { b.stop = stop }
 
 // Pending is the result of an operation in a Batch, available once the Batch has run.
 type Pending struct {
@@ -151,7 +167,8 @@ func (b *Batch) MulTrunc(x, y fr.Vector, shift, bits int) *Pending {
 	return b.Trunc(LocalMul(x, y), shift, bits)
 }
 
-// Run performs the round: one message to each peer, one from each.
+// Run performs the round: one message to each peer, one from each; and, when the
+// Batch holds comparisons, their two further rounds.
 func (b *Batch) Run(ctx context.Context) error {
 	if b.ran {
 		return errors.New("mpc: Batch run twice")
@@ -160,9 +177,31 @@ func (b *Batch) Run(ctx context.Context) error {
 	if b.err != nil {
 		return b.err
 	}
+	var cs *compareState
+	if len(b.cmps) > 0 {
+		cs = b.e.startCompare(b)
+	}
+	if err := b.round(ctx); err != nil {
+		if cs != nil {
+			cs.abandon()
+		}
+		return err
+	}
+	if cs != nil {
+		if b.stop != nil && b.stop() {
+			cs.abandon()
+			return nil
+		}
+		return cs.finish(ctx)
+	}
+	return nil
+}
+
+// round performs the round of b: one message to each peer, one from each.
+func (b *Batch) round(ctx context.Context) error {
 	e := b.e
 	nOpen, nRed := b.nOpen, b.nRed
-	if nOpen+nRed == 0 {
+	if nOpen+nRed == 0 && len(b.out[0])+len(b.out[1])+b.want[0]+b.want[1] == 0 {
 		for _, f := range b.fins {
 			f(nil, nil)
 		}
@@ -194,6 +233,8 @@ func (b *Batch) Run(ctx context.Context) error {
 			inLen[k] += nRed * fr.Bytes // next sends its reductions to this party
 		}
 		encode(msg[k], mine)
+		msg[k] = append(msg[k], b.out[k]...)
+		inLen[k] += b.want[k]
 	}
 	clear(toPrev)
 	in, err := e.exchange(ctx, msg, inLen) // the transport may keep msg: no reuse
@@ -208,7 +249,7 @@ func (b *Batch) Run(ctx context.Context) error {
 		}
 		opened.Add(opened, theirs[:nOpen])
 		if p == e.next {
-			if err := decode(theirs[:nRed], in[k][nOpen*fr.Bytes:]); err != nil {
+			if err := decode(theirs[:nRed], in[k][nOpen*fr.Bytes:(nOpen+nRed)*fr.Bytes]); err != nil {
 				return fmt.Errorf("mpc: round %d: from %s: %w", e.rounds, protocol.Role(p), err)
 			}
 			own.Add(own, theirs[:nRed])
@@ -216,6 +257,15 @@ func (b *Batch) Run(ctx context.Context) error {
 	}
 	for _, f := range b.fins {
 		f(opened, own)
+	}
+	if b.recv != nil {
+		var extra [2][]byte
+		for k := range in {
+			extra[k] = in[k][len(in[k])-b.want[k]:]
+		}
+		if err := b.recv(extra); err != nil {
+			return fmt.Errorf("mpc: round %d: %w", e.rounds, err)
+		}
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ func (e *Engine) BitDec(ctx context.Context, x fr.Vector, bits int) ([]fr.Vector
 		return nil, fmt.Errorf("mpc: cannot decompose %d-bit values", bits)
 	}
 	n := len(x)
-	if err := e.ensure(ctx, n*bits, 0); err != nil {
+	if err := e.ensure(ctx, n*bits); err != nil {
 		return nil, err
 	}
 	rb := make([]fr.Vector, bits) // rb[j][i]: bit j of the mask of x_i

@@ -17,11 +17,45 @@
 // The engine works on vectors. Every operation of a round is batched into one message
 // per peer (see Batch), so a multiplication, an inner product of any length or a
 // matrix-vector product costs one round; a comparison or an exact floor costs three,
-// plus preprocessing (random bits and PreMulC tuples) made ahead in batches of two
-// rounds. Numbers are integers embedded in the field (negative ones as p - |x|); fixed
-// point is the caller's convention, with truncation by a power of two (Batch.Trunc,
-// Floor) to rescale.
+// and a comparison can rescale its input (Comparison.Shift) and start in the round of
+// other operations (Batch.Compare) at no extra round: it makes the one random bit it
+// needs per value in its own rounds. Bit decompositions take random bits from a pool
+// filled ahead in batches of two rounds. Numbers are integers embedded in the field (negative
+// ones as p - |x|); fixed point is the caller's convention, with truncation by a
+// power of two (Batch.Trunc, Floor, Comparison.Shift) to rescale.
 //
+// # Statistical masking
+//
+// Every masked opening adds to a value a, known to lie in [0, 2^b) from the bound the
+// caller gives, a mask whose part unknown to the party that sees the result is
+// uniform on [0, 2^(b+Kappa)): the two distributions of a + mask for any two values
+// of a are then 2^-Kappa apart. The opened value stays below 2^(b+Kappa+3), so
+// b + Kappa + 3 ≤ FieldBits (253, below log2 p ≈ 253.6) bounds every b:
+//
+//   - Trunc opens d + 2^(bits-1) + 2^shift·hi + lo, where hi and lo are sums of three
+//     PRSS integers of bits+Kappa-shift and shift bits, each unknown to one party:
+//     b = bits.
+//   - BitDec opens x + sum_j 2^j·b_j + 2^bits·hi with shared random bits b_j and a
+//     PRSS hi of Kappa bits: b = bits.
+//   - Compare and Floor open c = a + r, a = x + 2^top < 2^(top+1), to the two parties
+//     other than the value's helper only. r = r_lo + 2^s·(r” + 2^m·(ρ_A + ρ_B)): r_lo
+//     (s bits, the helper's alone), r” (m bits a_j ⊕ b_j, one string from each key the
+//     helper shares) and ρ_A, ρ_B (top+1+Kappa-s-m bits each, one from each key): the
+//     part unknown to A is r_lo + 2^s·r” + 2^(s+m)·ρ_B, uniform on
+//     [0, 2^(top+1+Kappa)), and so for B; b = top+1 with top = Bits-1 (Bits when
+//     Shift > 0, for the rounding's carry) or bits-1 for Floor. The helper, which
+//     knows r, sees no c: only keyed hashes (AES under a key it does not know, fresh
+//     128-bit nonces, in an order it does not know), whose one piece of structure,
+//     whether one pair is equal, is u ⊕ δ for a uniform bit δ it does not know. The
+//     bit it opens is u ⊕ β for a random shared bit β. A hash collision (probability
+//     below m·2^-64 per value) would flip one result; it reveals nothing.
+//   - Everything else opened (products in the preprocessing, resharing points) is
+//     uniform in the field.
+//
+// A comparison of a value of b bits sends 8·m bytes from each of two parties for its
+// equality tests (m = b - 1, or Bits - Shift), about one and a third field elements
+// per party to open c, and the two multiplications of its random bit; Min adds two.
+// None of it is made ahead: a comparison costs three rounds on a fresh engine.
 // On the wire a round is one payload per peer: the concatenated 32-byte encodings of
 // its elements (Montgomery limbs, little-endian), nothing else, since both sides know
 // the layout; payloads above protocol.MaxMessage travel as several messages.
@@ -32,6 +66,8 @@ package mpc
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -66,11 +102,18 @@ type Engine struct {
 	next, prev int
 	invNext    fr.Element
 
+	// hash[t], t != self: a block cipher under a key shared with the other party that
+	// is not t, for the equality tests of comparisons in which t is the helper.
+	hash [3]cipher.Block
+	// helper is the helper of the next element compared: helpers rotate over the
+	// elements so that the parties share the load.
+	helper int
+
 	rounds int
 	sent   int64
 
 	pool     pool
-	maxBatch int
+	minBatch int
 
 	// Scratch vectors for temporaries of a round, reused to spare the allocator.
 	scratch [3]fr.Vector
@@ -88,14 +131,14 @@ func (e *Engine) tmp(k, n int) fr.Vector {
 // Option configures an Engine.
 type Option func(*Engine)
 
-// WithPreprocessing sets the largest number of random bits and multiplication tuples
-// that one preprocessing batch makes for comparisons (default 1<<14). Batches grow
-// from what the first comparison needs up to this size; larger batches cost fewer
-// rounds and more memory.
+// WithPreprocessing sets the least number of random bits that one preprocessing
+// batch makes for bit decompositions. By default a batch makes what the decomposition
+// that needs it uses, no more: a caller that decomposes many small vectors in turn
+// saves two rounds for every batch it spares by setting a larger one.
 func WithPreprocessing(n int) Option {
 	return func(e *Engine) {
 		if n > 0 {
-			e.maxBatch = n
+			e.minBatch = n
 		}
 	}
 }
@@ -108,7 +151,7 @@ func New(ctx context.Context, t protocol.Transport, random io.Reader, opts ...Op
 	if !self.Valid() {
 		return nil, fmt.Errorf("mpc: transport of unknown role %v", self)
 	}
-	e := &Engine{t: t, self: int(self), maxBatch: 1 << 14}
+	e := &Engine{t: t, self: int(self)}
 	for _, o := range opts {
 		o(e)
 	}
@@ -150,6 +193,13 @@ func New(ctx context.Context, t protocol.Transport, random io.Reader, opts ...Op
 	if err := e.setupPRSS(ctx); err != nil {
 		return nil, err
 	}
+	for t := range 3 {
+		if t != e.self {
+			key := e.pair[t].key()
+			e.hash[t], _ = aes.NewCipher(key) // 32 bytes: never fails
+			clear(key)
+		}
+	}
 	return e, nil
 }
 
@@ -181,10 +231,14 @@ func (e *Engine) setupPRSS(ctx context.Context) error {
 			continue
 		}
 		other := 3 - t - e.self
+		msg := in[protocol.Role(other)]
 		if e.self < other {
+			// other sent no key to this party: only the version.
+			if len(msg) != 1 || msg[0] != setupVersion {
+				return fmt.Errorf("mpc: set up keys: malformed message of %d bytes from %s", len(msg), protocol.Role(other))
+			}
 			continue
 		}
-		msg := in[protocol.Role(other)]
 		if len(msg) != 1+prgKeySize || msg[0] != setupVersion {
 			return fmt.Errorf("mpc: set up keys: malformed message of %d bytes from %s", len(msg), protocol.Role(other))
 		}
@@ -222,7 +276,7 @@ func (e *Engine) exchange(ctx context.Context, msg [2][]byte, inLen [2]int) ([2]
 			for first := true; first || len(b) > 0; first = false {
 				n := min(len(b), protocol.MaxMessage)
 				if err := e.t.Send(ctx, protocol.Role(p), b[:n]); err != nil {
-					errc <- fmt.Errorf("send to %s: %w", protocol.Role(p), err)
+					errc <- err // the transport names the peer
 					return
 				}
 				b = b[n:]
@@ -236,7 +290,7 @@ func (e *Engine) exchange(ctx context.Context, msg [2][]byte, inLen [2]int) ([2]
 		for first := true; first || len(buf) < inLen[k]; first = false {
 			m, err := e.t.Recv(ctx, protocol.Role(p))
 			if err != nil {
-				return in, fmt.Errorf("receive from %s: %w", protocol.Role(p), err)
+				return in, err // the transport names the peer
 			}
 			if len(buf)+len(m) > inLen[k] || (len(m) < protocol.MaxMessage && len(buf)+len(m) < inLen[k]) {
 				return in, fmt.Errorf("receive from %s: message of %d bytes where %d remain: %w", protocol.Role(p), len(m), inLen[k]-len(buf), errShort)

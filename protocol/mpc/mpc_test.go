@@ -268,18 +268,12 @@ func TestCompare(t *testing.T) {
 	res := run3(t, func(ctx context.Context, e *Engine, i int) (out, error) {
 		cx := &Comparison{X: sx[i], Bits: 54, WithMin: true}
 		cy := &Comparison{X: sy[i], Bits: 130}
-		if _, err := e.RandomBits(ctx, 1); err != nil { // fill the pool first
-			return out{}, err
-		}
-		if err := e.ensure(ctx, 80*54+30*130, 80*53+30*129); err != nil {
-			return out{}, err
-		}
-		r0 := e.Rounds()
+		r0 := e.Rounds() // a fresh engine: no preprocessing beforehand
 		err := e.Compare(ctx, cx, cy)
 		return out{cx.Neg, cx.Min, cy.Neg, e.Rounds() - r0}, err
 	})
 	if res[0].rounds != 3 {
-		t.Errorf("comparison took %d rounds, want 3", res[0].rounds)
+		t.Errorf("comparison on a fresh engine took %d rounds, want 3", res[0].rounds)
 	}
 	check := func(name string, vals []*big.Int, neg, min []*big.Int) {
 		for k, x := range vals {
@@ -457,7 +451,9 @@ func TestWireCarriesNoSecrets(t *testing.T) {
 	secrets = append(secrets, xs...)
 	secrets = append(secrets, ys...)
 	for k := range xs {
-		secrets = append(secrets, new(big.Int).Mul(xs[k], ys[k]))
+		p := new(big.Int).Mul(xs[k], ys[k])
+		secrets = append(secrets, p, new(big.Int).Rsh(p, 7), new(big.Int).Rsh(p, 10))
+		secrets = append(secrets, new(big.Int).Add(new(big.Int).Rsh(p, 10), big.NewInt(1)))
 	}
 	forbidden := map[[fr.Bytes]byte]bool{}
 	for _, s := range secrets {
@@ -490,8 +486,14 @@ func TestWireCarriesNoSecrets(t *testing.T) {
 		if _, err := e.MulTrunc(ctx, sx[i], sy[i], 10, 82); err != nil {
 			return nil, err
 		}
-		_, _, err = e.MinZero(ctx, p, 82)
-		return nil, err
+		if _, _, err = e.MinZero(ctx, p, 82); err != nil {
+			return nil, err
+		}
+		if _, err := e.Floor(ctx, p, 7, 82); err != nil {
+			return nil, err
+		}
+		c := &Comparison{X: LocalMul(sx[i], sy[i]), Bits: 82, Shift: 10, WithMin: true}
+		return nil, e.Compare(ctx, c)
 	}, tap)
 	if elements < 1000 {
 		t.Fatalf("tap saw only %d elements", elements)
@@ -553,6 +555,341 @@ func TestFloorIsExact(t *testing.T) {
 		// big.Int.Rsh rounds towards minus infinity: floor.
 		if want := new(big.Int).Rsh(xs[k], shift); g.Cmp(want) != 0 {
 			t.Errorf("floor(%s / 2^%d) = %s, want %s", xs[k], shift, g, want)
+		}
+	}
+}
+
+// TestCompareEdges compares every value of small bounds, where the mask's low bits
+// equal the target often enough that every branch of the equality tests runs, and
+// values next to the bounds and to zero of large ones.
+func TestCompareEdges(t *testing.T) {
+	var groups [][]*big.Int
+	bounds := []int{2, 3, 4, 6, 50, 130, FieldBits - Kappa - 3}
+	for _, bits := range bounds {
+		var xs []*big.Int
+		lim := new(big.Int).Lsh(big.NewInt(1), uint(bits-1))
+		if bits <= 6 {
+			for x := -lim.Int64() + 1; x < lim.Int64(); x++ {
+				for range 8 { // many masks per value
+					xs = append(xs, big.NewInt(x))
+				}
+			}
+		} else {
+			top := new(big.Int).Sub(lim, big.NewInt(1))
+			for _, d := range []int64{0, 1, 2, 3} {
+				xs = append(xs, new(big.Int).Sub(top, big.NewInt(d)), new(big.Int).Neg(new(big.Int).Sub(top, big.NewInt(d))))
+			}
+			for _, x := range []int64{0, 1, -1, 2, -2} {
+				xs = append(xs, big.NewInt(x))
+			}
+			for _, k := range []int{1, bits / 2, bits - 2} {
+				p := new(big.Int).Lsh(big.NewInt(1), uint(k))
+				for _, d := range []int64{-1, 0, 1} {
+					v := new(big.Int).Add(p, big.NewInt(d))
+					xs = append(xs, v, new(big.Int).Neg(v))
+				}
+			}
+		}
+		groups = append(groups, xs)
+	}
+	shares := make([][3]fr.Vector, len(groups))
+	for k, xs := range groups {
+		shares[k] = deal(t, xs)
+	}
+	res := run3(t, func(ctx context.Context, e *Engine, i int) ([]fr.Vector, error) {
+		var cs []*Comparison
+		for k := range groups {
+			cs = append(cs, &Comparison{X: shares[k][i], Bits: bounds[k], WithMin: true})
+		}
+		if err := e.Compare(ctx, cs...); err != nil {
+			return nil, err
+		}
+		var out []fr.Vector
+		for _, c := range cs {
+			out = append(out, c.Neg, c.Min)
+		}
+		return out, nil
+	})
+	for k, xs := range groups {
+		neg := reveal(t, [3]fr.Vector{res[0][2*k], res[1][2*k], res[2][2*k]})
+		mins := reveal(t, [3]fr.Vector{res[0][2*k+1], res[1][2*k+1], res[2][2*k+1]})
+		for j, x := range xs {
+			want, wantMin := int64(0), new(big.Int)
+			if x.Sign() < 0 {
+				want, wantMin = 1, x
+			}
+			if !neg[j].IsInt64() || neg[j].Int64() != want {
+				t.Errorf("%d bits: [%s < 0] = %s", bounds[k], x, neg[j])
+			}
+			if mins[j].Cmp(wantMin) != 0 {
+				t.Errorf("%d bits: min(%s, 0) = %s", bounds[k], x, mins[j])
+			}
+		}
+	}
+}
+
+// TestCompareShift rescales degree-2 products and compares them in the rounds of one
+// comparison, which start in a Batch holding another opening.
+func TestCompareShift(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(15, 16))
+	const shift, bits = 40, 100
+	// x·y with |x·y| < 2^(bits-1): x of 60 bits and y of 40.
+	xs, ys := randInts(rng, 80, 60), randInts(rng, 80, 40)
+	// Products next to multiples of 2^shift and to zero.
+	for _, v := range []int64{0, 1, -1, 1 << 20, -(1 << 20), 3 << 30, -(3 << 30)} {
+		xs = append(xs, big.NewInt(v))
+		ys = append(ys, big.NewInt(1<<39-1))
+		xs = append(xs, big.NewInt(v+1<<39))
+		ys = append(ys, big.NewInt(2))
+	}
+	sx, sy := deal(t, xs), deal(t, ys)
+	opened := deal(t, ints(12345))
+	type out struct {
+		neg, min, trunc, open fr.Vector
+		rounds                int
+	}
+	res := run3(t, func(ctx context.Context, e *Engine, i int) (out, error) {
+		r0 := e.Rounds()
+		b := e.NewBatch()
+		op := b.Open(opened[i])
+		c := &Comparison{X: LocalMul(sx[i], sy[i]), Bits: bits, Shift: shift, WithMin: true}
+		b.Compare(c)
+		if err := b.Run(ctx); err != nil {
+			return out{}, err
+		}
+		return out{c.Neg, c.Min, c.Trunc, op.Value(), e.Rounds() - r0}, nil
+	})
+	if res[0].rounds != 3 {
+		t.Errorf("a shifted comparison with an opening took %d rounds, want 3", res[0].rounds)
+	}
+	if v := Signed(res[2].open)[0]; v.Int64() != 12345 {
+		t.Errorf("opening in the comparison's first round gave %s", v)
+	}
+	g := func(f func(out) fr.Vector) []*big.Int {
+		return reveal(t, [3]fr.Vector{f(res[0]), f(res[1]), f(res[2])})
+	}
+	neg, mins, trunc := g(func(o out) fr.Vector { return o.neg }), g(func(o out) fr.Vector { return o.min }), g(func(o out) fr.Vector { return o.trunc })
+	for k := range xs {
+		p := new(big.Int).Mul(xs[k], ys[k])
+		lo := new(big.Int).Rsh(p, shift) // floor
+		if d := new(big.Int).Sub(trunc[k], lo); d.Sign() < 0 || d.Cmp(big.NewInt(1)) > 0 {
+			t.Errorf("%s / 2^%d rounded to %s, want %s or one more", p, shift, trunc[k], lo)
+		}
+		if exact := new(big.Int).Lsh(lo, shift).Cmp(p) == 0; exact && trunc[k].Cmp(lo) != 0 {
+			t.Errorf("%s is a multiple of 2^%d but rounded to %s", p, shift, trunc[k])
+		}
+		want, wantMin := int64(0), new(big.Int)
+		if trunc[k].Sign() < 0 {
+			want, wantMin = 1, trunc[k]
+		}
+		if neg[k].Int64() != want || !neg[k].IsInt64() {
+			t.Errorf("[%s < 0] = %s", trunc[k], neg[k])
+		}
+		if mins[k].Cmp(wantMin) != 0 {
+			t.Errorf("min(%s, 0) = %s", trunc[k], mins[k])
+		}
+	}
+}
+
+// TestCompareShiftUnbiased checks that the rounding of a shifted comparison goes up
+// in proportion to the remainder.
+func TestCompareShiftUnbiased(t *testing.T) {
+	const n, shift = 4000, 8
+	xs := make([]*big.Int, n)
+	for k := range xs {
+		xs[k] = big.NewInt(64) // 0.25 in units of 2^shift
+	}
+	sx := deal(t, xs)
+	res := run3(t, func(ctx context.Context, e *Engine, i int) (fr.Vector, error) {
+		c := &Comparison{X: sx[i], Bits: 20, Shift: shift}
+		err := e.Compare(ctx, c)
+		return c.Trunc, err
+	})
+	ups := 0
+	for _, v := range reveal(t, res) {
+		switch v.Int64() {
+		case 1:
+			ups++
+		case 0:
+		default:
+			t.Fatalf("0.25 rounded to %s", v)
+		}
+	}
+	// Binomial(4000, 1/4): standard deviation 27.
+	if ups < n/4-150 || ups > n/4+150 {
+		t.Errorf("0.25 rounded up %d times in %d", ups, n)
+	}
+}
+
+// TestMaskBounds checks the statistical masking of comparisons: the part of the mask
+// that A (or B) does not know is uniform on at least bound + Kappa bits, H's mask
+// has the structure the protocol relies on (shared pieces reconstruct to it), and
+// the masked value stays below the field's modulus.
+func TestMaskBounds(t *testing.T) {
+	type params struct{ bits, shift int }
+	cases := []params{{2, 0}, {50, 0}, {114, 64}, {171, 0}, {FieldBits - Kappa - 3, 0}, {FieldBits - Kappa - 3, 100}}
+	for _, p := range cases {
+		g, err := comparisonGroup(&Comparison{Bits: p.bits, Shift: p.shift})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// a = x + 2^top < 2^(top+1); unknown to A: r_lo (s bits), r” (m), ρ_B.
+		if unknown := g.s + g.m + g.hiBits; unknown < g.top+1+Kappa {
+			t.Errorf("%d bits shifted by %d: %d mask bits for a %d-bit value", p.bits, p.shift, unknown, g.top+1)
+		}
+		if g.top+Kappa+3 > FieldBits {
+			t.Errorf("%d bits: c may reach 2^%d", p.bits, g.top+Kappa+3)
+		}
+		if (p.shift == 0 && g.top != p.bits-1) || (p.shift > 0 && g.top != p.bits) {
+			t.Errorf("%d bits shifted by %d: top bit %d", p.bits, p.shift, g.top)
+		}
+	}
+	if _, err := comparisonGroup(&Comparison{Bits: FieldBits - Kappa - 2}); err == nil {
+		t.Error("a comparison beyond the field's budget was accepted")
+	}
+
+	// Draw the masks of 30 elements in the three engines and check them against
+	// each other.
+	const n, bits, shift = 30, 80, 20
+	type draw struct {
+		r, rhi, rmid, toB fr.Vector
+		maskBits          [][]byte
+	}
+	res := run3(t, func(ctx context.Context, e *Engine, i int) (draw, error) {
+		g, err := comparisonGroup(&Comparison{X: make(fr.Vector, n), Bits: bits, Shift: shift})
+		if err != nil {
+			return draw{}, err
+		}
+		e.drawMasks(g)
+		return draw{g.r, g.rhi, g.rmid, g.toB, g.maskBits}, nil
+	})
+	g, _ := comparisonGroup(&Comparison{Bits: bits, Shift: shift})
+	rhi := reveal(t, [3]fr.Vector{res[0].rhi, res[1].rhi, res[2].rhi})
+	for i := range n { // B's share of r” is sent in the first round
+		res[(i+2)%3].rmid[i] = res[i%3].toB[i]
+	}
+	rmid := reveal(t, [3]fr.Vector{res[0].rmid, res[1].rmid, res[2].rmid})
+	tops := 0
+	for i := range n {
+		h, a, b := i%3, (i+1)%3, (i+2)%3
+		r := res[h].r[i].BigInt(new(big.Int))
+		if r.BitLen() > g.top+Kappa+2 {
+			t.Errorf("mask of %d bits", r.BitLen())
+		}
+		if r.BitLen() > g.top+Kappa {
+			tops++
+		}
+		for j := range g.m {
+			if res[h].maskBits[i][j] != res[a].maskBits[i][j]^res[b].maskBits[i][j] || r.Bit(shift+j) != uint(res[h].maskBits[i][j]) {
+				t.Fatalf("element %d: bit %d of r” is not a ⊕ b", i, j)
+			}
+		}
+		hi := new(big.Int).Rsh(r, uint(shift+g.m))
+		if hi.Cmp(rhi[i]) != 0 {
+			t.Errorf("element %d: r' shares reconstruct to %s, mask has %s", i, rhi[i], hi)
+		}
+		mid := new(big.Int).Rsh(r, shift)
+		mid.Sub(mid, new(big.Int).Lsh(hi, uint(g.m)))
+		if mid.Cmp(rmid[i]) != 0 {
+			t.Errorf("element %d: r” shares reconstruct to %s, mask has %s", i, rmid[i], mid)
+		}
+	}
+	// ρ_A + ρ_B has Kappa+2 bits at most and more than Kappa+1 often.
+	if tops == 0 {
+		t.Error("no mask reached its top bits: the masks are too short")
+	}
+}
+
+// TestStopIf abandons comparisons after their first round on an opened value, and
+// checks that the engines stay in step for the next comparison.
+func TestStopIf(t *testing.T) {
+	xs := ints(5, -7, 0, 123456, -1)
+	sx, flag := deal(t, xs), deal(t, ints(1))
+	type out struct {
+		stopped     fr.Vector
+		rounds      int
+		neg         fr.Vector
+		roundsAfter int
+	}
+	res := run3(t, func(ctx context.Context, e *Engine, i int) (out, error) {
+		r0 := e.Rounds()
+		b := e.NewBatch()
+		f := b.Open(flag[i])
+		c := &Comparison{X: sx[i], Bits: 40}
+		b.Compare(c)
+		b.StopIf(func() bool { return f.Value()[0].IsOne() })
+		if err := b.Run(ctx); err != nil {
+			return out{}, err
+		}
+		o := out{stopped: c.Neg, rounds: e.Rounds() - r0}
+		r1 := e.Rounds()
+		neg, err := e.LTZ(ctx, sx[i], 40)
+		o.neg, o.roundsAfter = neg, e.Rounds()-r1
+		return o, err
+	})
+	if res[0].rounds != 1 || res[0].stopped != nil {
+		t.Errorf("stopped comparison took %d rounds and gave %v", res[0].rounds, res[0].stopped)
+	}
+	if res[0].roundsAfter != 3 {
+		t.Errorf("comparison after a stopped one took %d rounds", res[0].roundsAfter)
+	}
+	for k, v := range reveal(t, [3]fr.Vector{res[0].neg, res[1].neg, res[2].neg}) {
+		if want := int64(map[bool]int{true: 1}[xs[k].Sign() < 0]); v.Int64() != want {
+			t.Errorf("[%s < 0] = %s after a stopped comparison", xs[k], v)
+		}
+	}
+}
+
+// TestCompareShiftSmall rescales and compares every value of small bounds, many
+// times each, up to the largest shift the bound allows.
+func TestCompareShiftSmall(t *testing.T) {
+	type cse struct{ bits, shift int }
+	cases := []cse{{3, 1}, {6, 2}, {6, 4}, {8, 3}}
+	var vals [][]*big.Int
+	for _, c := range cases {
+		var xs []*big.Int
+		lim := int64(1) << (c.bits - 1)
+		for x := -lim + 1; x < lim; x++ {
+			for range 6 {
+				xs = append(xs, big.NewInt(x))
+			}
+		}
+		vals = append(vals, xs)
+	}
+	shares := make([][3]fr.Vector, len(cases))
+	for k := range cases {
+		shares[k] = deal(t, vals[k])
+	}
+	res := run3(t, func(ctx context.Context, e *Engine, i int) ([]fr.Vector, error) {
+		var cs []*Comparison
+		for k, c := range cases {
+			cs = append(cs, &Comparison{X: shares[k][i], Bits: c.bits, Shift: c.shift, WithMin: true})
+		}
+		if err := e.Compare(ctx, cs...); err != nil {
+			return nil, err
+		}
+		var out []fr.Vector
+		for _, c := range cs {
+			out = append(out, c.Neg, c.Min, c.Trunc)
+		}
+		return out, nil
+	})
+	for k, c := range cases {
+		g := func(j int) []*big.Int { return reveal(t, [3]fr.Vector{res[0][3*k+j], res[1][3*k+j], res[2][3*k+j]}) }
+		neg, mins, trunc := g(0), g(1), g(2)
+		for j, x := range vals[k] {
+			lo := new(big.Int).Rsh(x, uint(c.shift))
+			if d := new(big.Int).Sub(trunc[j], lo); d.Sign() < 0 || d.Cmp(big.NewInt(1)) > 0 ||
+				(new(big.Int).Lsh(lo, uint(c.shift)).Cmp(x) == 0 && d.Sign() != 0) {
+				t.Errorf("%d bits by %d: %s rounded to %s", c.bits, c.shift, x, trunc[j])
+			}
+			want, wantMin := int64(0), new(big.Int)
+			if trunc[j].Sign() < 0 {
+				want, wantMin = 1, trunc[j]
+			}
+			if !neg[j].IsInt64() || neg[j].Int64() != want || mins[j].Cmp(wantMin) != 0 {
+				t.Errorf("%d bits by %d: %s rounded to %s: neg %s, min %s", c.bits, c.shift, x, trunc[j], neg[j], mins[j])
+			}
 		}
 	}
 }

@@ -58,7 +58,7 @@ func (e *Engine) MulTrunc(ctx context.Context, x, y fr.Vector, shift, bits int) 
 // one party, computed with two multiplications (two rounds when the preprocessing
 // pool is empty, none otherwise).
 func (e *Engine) RandomBits(ctx context.Context, n int) (fr.Vector, error) {
-	if err := e.ensure(ctx, n, 0); err != nil {
+	if err := e.ensure(ctx, n); err != nil {
 		return nil, err
 	}
 	return e.takeBits(n), nil

@@ -79,19 +79,23 @@ func (e *Engine) prss(n int, draw func(*prg, fr.Vector), weights *[3]fr.Element)
 }
 
 // pairBits returns, for each t, this party's shares of n random bits known to the two
-// parties other than t (the share of the bits it does not know is zero).
-func (e *Engine) pairBits(n int) [3]fr.Vector {
-	var out [3]fr.Vector
+// parties other than t (the share of the bits it does not know is zero), and the bits
+// it knows: bit t of comps[i] is bit i of the set {t}, for t other than this party.
+func (e *Engine) pairBits(n int) (shares [3]fr.Vector, comps []byte) {
+	comps = make([]byte, n)
 	for t := range 3 {
-		out[t] = make(fr.Vector, n)
+		shares[t] = make(fr.Vector, n)
 		if t == e.self {
 			continue
 		}
-		for i, b := range e.pair[t].bits(n) {
+		bits := e.pair[t].bits(n)
+		for i, b := range bits {
 			if b == 1 {
-				out[t][i] = e.coef[t]
+				shares[t][i] = e.coef[t]
+				comps[i] |= 1 << t
 			}
 		}
+		clear(bits)
 	}
-	return out
+	return shares, comps
 }

@@ -27,22 +27,16 @@ const (
 
 // Hello opens a session: every party sends one to each other party and checks theirs.
 type Hello struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	Version      uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	Role         string                 `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
-	PaillierBits uint32                 `protobuf:"varint,3,opt,name=paillier_bits,json=paillierBits,proto3" json:"paillier_bits,omitempty"`
-	FracBits     uint32                 `protobuf:"varint,4,opt,name=frac_bits,json=fracBits,proto3" json:"frac_bits,omitempty"`
-	ValueBits    uint32                 `protobuf:"varint,5,opt,name=value_bits,json=valueBits,proto3" json:"value_bits,omitempty"`
-	Kappa        uint32                 `protobuf:"varint,6,opt,name=kappa,proto3" json:"kappa,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Role    string                 `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
 	// columns are the attribute columns a controller contributes, in table order.
-	Columns []string `protobuf:"bytes,7,rep,name=columns,proto3" json:"columns,omitempty"`
+	Columns []string `protobuf:"bytes,3,rep,name=columns,proto3" json:"columns,omitempty"`
 	// outcome names the column to predict, if this controller holds it.
-	Outcome  string `protobuf:"bytes,8,opt,name=outcome,proto3" json:"outcome,omitempty"`
-	CaseFold bool   `protobuf:"varint,9,opt,name=case_fold,json=caseFold,proto3" json:"case_fold,omitempty"`
-	// model carries the regression settings, which every party must agree on.
-	Alpha         float64 `protobuf:"fixed64,10,opt,name=alpha,proto3" json:"alpha,omitempty"`
-	MaxIter       uint32  `protobuf:"varint,11,opt,name=max_iter,json=maxIter,proto3" json:"max_iter,omitempty"`
-	Tol           float64 `protobuf:"fixed64,12,opt,name=tol,proto3" json:"tol,omitempty"`
+	Outcome string `protobuf:"bytes,4,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// settings are the session settings every party must agree on, as canonical
+	// key = value text ("model.alpha" = "0.05"), in a fixed order.
+	Settings      []*Setting `protobuf:"bytes,5,rep,name=settings,proto3" json:"settings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -91,34 +85,6 @@ func (x *Hello) GetRole() string {
 	return ""
 }
 
-func (x *Hello) GetPaillierBits() uint32 {
-	if x != nil {
-		return x.PaillierBits
-	}
-	return 0
-}
-
-func (x *Hello) GetFracBits() uint32 {
-	if x != nil {
-		return x.FracBits
-	}
-	return 0
-}
-
-func (x *Hello) GetValueBits() uint32 {
-	if x != nil {
-		return x.ValueBits
-	}
-	return 0
-}
-
-func (x *Hello) GetKappa() uint32 {
-	if x != nil {
-		return x.Kappa
-	}
-	return 0
-}
-
 func (x *Hello) GetColumns() []string {
 	if x != nil {
 		return x.Columns
@@ -133,32 +99,64 @@ func (x *Hello) GetOutcome() string {
 	return ""
 }
 
-func (x *Hello) GetCaseFold() bool {
+func (x *Hello) GetSettings() []*Setting {
 	if x != nil {
-		return x.CaseFold
+		return x.Settings
 	}
-	return false
+	return nil
 }
 
-func (x *Hello) GetAlpha() float64 {
-	if x != nil {
-		return x.Alpha
-	}
-	return 0
+// Setting is one session setting in a Hello.
+type Setting struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
-func (x *Hello) GetMaxIter() uint32 {
-	if x != nil {
-		return x.MaxIter
-	}
-	return 0
+func (x *Setting) Reset() {
+	*x = Setting{}
+	mi := &file_wire_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
 }
 
-func (x *Hello) GetTol() float64 {
+func (x *Setting) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Setting) ProtoMessage() {}
+
+func (x *Setting) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[1]
 	if x != nil {
-		return x.Tol
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
 	}
-	return 0
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Setting.ProtoReflect.Descriptor instead.
+func (*Setting) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Setting) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Setting) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
 }
 
 // Commitment is SHA-256(nonce‖share) of a controller's key share (step 2).
@@ -171,7 +169,7 @@ type Commitment struct {
 
 func (x *Commitment) Reset() {
 	*x = Commitment{}
-	mi := &file_wire_proto_msgTypes[1]
+	mi := &file_wire_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -183,7 +181,7 @@ func (x *Commitment) String() string {
 func (*Commitment) ProtoMessage() {}
 
 func (x *Commitment) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[1]
+	mi := &file_wire_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -196,7 +194,7 @@ func (x *Commitment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Commitment.ProtoReflect.Descriptor instead.
 func (*Commitment) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{1}
+	return file_wire_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Commitment) GetCommitment() []byte {
@@ -216,7 +214,7 @@ type Opening struct {
 
 func (x *Opening) Reset() {
 	*x = Opening{}
-	mi := &file_wire_proto_msgTypes[2]
+	mi := &file_wire_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -228,7 +226,7 @@ func (x *Opening) String() string {
 func (*Opening) ProtoMessage() {}
 
 func (x *Opening) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[2]
+	mi := &file_wire_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -241,7 +239,7 @@ func (x *Opening) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Opening.ProtoReflect.Descriptor instead.
 func (*Opening) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{2}
+	return file_wire_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Opening) GetOpening() []byte {
@@ -261,7 +259,7 @@ type PublicKey struct {
 
 func (x *PublicKey) Reset() {
 	*x = PublicKey{}
-	mi := &file_wire_proto_msgTypes[3]
+	mi := &file_wire_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -273,7 +271,7 @@ func (x *PublicKey) String() string {
 func (*PublicKey) ProtoMessage() {}
 
 func (x *PublicKey) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[3]
+	mi := &file_wire_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -286,7 +284,7 @@ func (x *PublicKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublicKey.ProtoReflect.Descriptor instead.
 func (*PublicKey) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{3}
+	return file_wire_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PublicKey) GetKey() []byte {
@@ -311,7 +309,7 @@ type Rows struct {
 
 func (x *Rows) Reset() {
 	*x = Rows{}
-	mi := &file_wire_proto_msgTypes[4]
+	mi := &file_wire_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -323,7 +321,7 @@ func (x *Rows) String() string {
 func (*Rows) ProtoMessage() {}
 
 func (x *Rows) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[4]
+	mi := &file_wire_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -336,7 +334,7 @@ func (x *Rows) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rows.ProtoReflect.Descriptor instead.
 func (*Rows) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{4}
+	return file_wire_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Rows) GetTags() []byte {
@@ -377,7 +375,7 @@ type Count struct {
 
 func (x *Count) Reset() {
 	*x = Count{}
-	mi := &file_wire_proto_msgTypes[5]
+	mi := &file_wire_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -389,7 +387,7 @@ func (x *Count) String() string {
 func (*Count) ProtoMessage() {}
 
 func (x *Count) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[5]
+	mi := &file_wire_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -402,7 +400,7 @@ func (x *Count) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Count.ProtoReflect.Descriptor instead.
 func (*Count) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{5}
+	return file_wire_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Count) GetRows() uint64 {
@@ -423,7 +421,7 @@ type Ciphertexts struct {
 
 func (x *Ciphertexts) Reset() {
 	*x = Ciphertexts{}
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -435,7 +433,7 @@ func (x *Ciphertexts) String() string {
 func (*Ciphertexts) ProtoMessage() {}
 
 func (x *Ciphertexts) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -448,7 +446,7 @@ func (x *Ciphertexts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ciphertexts.ProtoReflect.Descriptor instead.
 func (*Ciphertexts) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{6}
+	return file_wire_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Ciphertexts) GetData() []byte {
@@ -476,7 +474,7 @@ type Shares struct {
 
 func (x *Shares) Reset() {
 	*x = Shares{}
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -488,7 +486,7 @@ func (x *Shares) String() string {
 func (*Shares) ProtoMessage() {}
 
 func (x *Shares) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -501,7 +499,7 @@ func (x *Shares) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Shares.ProtoReflect.Descriptor instead.
 func (*Shares) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{7}
+	return file_wire_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Shares) GetData() []byte {
@@ -518,51 +516,6 @@ func (x *Shares) GetLast() bool {
 	return false
 }
 
-// Abort tells the other parties that this party stopped, and why (no data values).
-type Abort struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reason        string                 `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Abort) Reset() {
-	*x = Abort{}
-	mi := &file_wire_proto_msgTypes[8]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Abort) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Abort) ProtoMessage() {}
-
-func (x *Abort) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[8]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Abort.ProtoReflect.Descriptor instead.
-func (*Abort) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{8}
-}
-
-func (x *Abort) GetReason() string {
-	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
 // Envelope is what crosses the wire: exactly one message, so that a party that expects
 // one kind and gets another fails with a clear error instead of misreading it.
 type Envelope struct {
@@ -577,7 +530,6 @@ type Envelope struct {
 	//	*Envelope_Count
 	//	*Envelope_Ciphertexts
 	//	*Envelope_Shares
-	//	*Envelope_Abort
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -692,15 +644,6 @@ func (x *Envelope) GetShares() *Shares {
 	return nil
 }
 
-func (x *Envelope) GetAbort() *Abort {
-	if x != nil {
-		if x, ok := x.Body.(*Envelope_Abort); ok {
-			return x.Abort
-		}
-	}
-	return nil
-}
-
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -737,10 +680,6 @@ type Envelope_Shares struct {
 	Shares *Shares `protobuf:"bytes,8,opt,name=shares,proto3,oneof"`
 }
 
-type Envelope_Abort struct {
-	Abort *Abort `protobuf:"bytes,9,opt,name=abort,proto3,oneof"`
-}
-
 func (*Envelope_Hello) isEnvelope_Body() {}
 
 func (*Envelope_Commitment) isEnvelope_Body() {}
@@ -757,30 +696,22 @@ func (*Envelope_Ciphertexts) isEnvelope_Body() {}
 
 func (*Envelope_Shares) isEnvelope_Body() {}
 
-func (*Envelope_Abort) isEnvelope_Body() {}
-
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
 	"wire.proto\x12\n" +
-	"triad.wire\"\xc0\x02\n" +
+	"triad.wire\"\x9a\x01\n" +
 	"\x05Hello\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x12\n" +
-	"\x04role\x18\x02 \x01(\tR\x04role\x12#\n" +
-	"\rpaillier_bits\x18\x03 \x01(\rR\fpaillierBits\x12\x1b\n" +
-	"\tfrac_bits\x18\x04 \x01(\rR\bfracBits\x12\x1d\n" +
-	"\n" +
-	"value_bits\x18\x05 \x01(\rR\tvalueBits\x12\x14\n" +
-	"\x05kappa\x18\x06 \x01(\rR\x05kappa\x12\x18\n" +
-	"\acolumns\x18\a \x03(\tR\acolumns\x12\x18\n" +
-	"\aoutcome\x18\b \x01(\tR\aoutcome\x12\x1b\n" +
-	"\tcase_fold\x18\t \x01(\bR\bcaseFold\x12\x14\n" +
-	"\x05alpha\x18\n" +
-	" \x01(\x01R\x05alpha\x12\x19\n" +
-	"\bmax_iter\x18\v \x01(\rR\amaxIter\x12\x10\n" +
-	"\x03tol\x18\f \x01(\x01R\x03tol\",\n" +
+	"\x04role\x18\x02 \x01(\tR\x04role\x12\x18\n" +
+	"\acolumns\x18\x03 \x03(\tR\acolumns\x12\x18\n" +
+	"\aoutcome\x18\x04 \x01(\tR\aoutcome\x12/\n" +
+	"\bsettings\x18\x05 \x03(\v2\x13.triad.wire.SettingR\bsettings\"1\n" +
+	"\aSetting\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\",\n" +
 	"\n" +
 	"Commitment\x12\x1e\n" +
 	"\n" +
@@ -802,9 +733,7 @@ const file_wire_proto_rawDesc = "" +
 	"\x04last\x18\x02 \x01(\bR\x04last\"0\n" +
 	"\x06Shares\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x12\n" +
-	"\x04last\x18\x02 \x01(\bR\x04last\"\x1f\n" +
-	"\x05Abort\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xc9\x03\n" +
+	"\x04last\x18\x02 \x01(\bR\x04last\"\xa4\x03\n" +
 	"\bEnvelope\x12)\n" +
 	"\x05hello\x18\x01 \x01(\v2\x11.triad.wire.HelloH\x00R\x05hello\x128\n" +
 	"\n" +
@@ -816,9 +745,9 @@ const file_wire_proto_rawDesc = "" +
 	"\x04rows\x18\x05 \x01(\v2\x10.triad.wire.RowsH\x00R\x04rows\x12)\n" +
 	"\x05count\x18\x06 \x01(\v2\x11.triad.wire.CountH\x00R\x05count\x12;\n" +
 	"\vciphertexts\x18\a \x01(\v2\x17.triad.wire.CiphertextsH\x00R\vciphertexts\x12,\n" +
-	"\x06shares\x18\b \x01(\v2\x12.triad.wire.SharesH\x00R\x06shares\x12)\n" +
-	"\x05abort\x18\t \x01(\v2\x11.triad.wire.AbortH\x00R\x05abortB\x06\n" +
-	"\x04bodyB*Z(github.com/triad-mpc/triad/protocol/wireb\x06proto3"
+	"\x06shares\x18\b \x01(\v2\x12.triad.wire.SharesH\x00R\x06sharesB\x06\n" +
+	"\x04bodyJ\x04\b\t\x10\n" +
+	"B*Z(github.com/triad-mpc/triad/protocol/wireb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -835,26 +764,26 @@ func file_wire_proto_rawDescGZIP() []byte {
 var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_wire_proto_goTypes = []any{
 	(*Hello)(nil),       // 0: triad.wire.Hello
-	(*Commitment)(nil),  // 1: triad.wire.Commitment
-	(*Opening)(nil),     // 2: triad.wire.Opening
-	(*PublicKey)(nil),   // 3: triad.wire.PublicKey
-	(*Rows)(nil),        // 4: triad.wire.Rows
-	(*Count)(nil),       // 5: triad.wire.Count
-	(*Ciphertexts)(nil), // 6: triad.wire.Ciphertexts
-	(*Shares)(nil),      // 7: triad.wire.Shares
-	(*Abort)(nil),       // 8: triad.wire.Abort
+	(*Setting)(nil),     // 1: triad.wire.Setting
+	(*Commitment)(nil),  // 2: triad.wire.Commitment
+	(*Opening)(nil),     // 3: triad.wire.Opening
+	(*PublicKey)(nil),   // 4: triad.wire.PublicKey
+	(*Rows)(nil),        // 5: triad.wire.Rows
+	(*Count)(nil),       // 6: triad.wire.Count
+	(*Ciphertexts)(nil), // 7: triad.wire.Ciphertexts
+	(*Shares)(nil),      // 8: triad.wire.Shares
 	(*Envelope)(nil),    // 9: triad.wire.Envelope
 }
 var file_wire_proto_depIdxs = []int32{
-	0, // 0: triad.wire.Envelope.hello:type_name -> triad.wire.Hello
-	1, // 1: triad.wire.Envelope.commitment:type_name -> triad.wire.Commitment
-	2, // 2: triad.wire.Envelope.opening:type_name -> triad.wire.Opening
-	3, // 3: triad.wire.Envelope.public_key:type_name -> triad.wire.PublicKey
-	4, // 4: triad.wire.Envelope.rows:type_name -> triad.wire.Rows
-	5, // 5: triad.wire.Envelope.count:type_name -> triad.wire.Count
-	6, // 6: triad.wire.Envelope.ciphertexts:type_name -> triad.wire.Ciphertexts
-	7, // 7: triad.wire.Envelope.shares:type_name -> triad.wire.Shares
-	8, // 8: triad.wire.Envelope.abort:type_name -> triad.wire.Abort
+	1, // 0: triad.wire.Hello.settings:type_name -> triad.wire.Setting
+	0, // 1: triad.wire.Envelope.hello:type_name -> triad.wire.Hello
+	2, // 2: triad.wire.Envelope.commitment:type_name -> triad.wire.Commitment
+	3, // 3: triad.wire.Envelope.opening:type_name -> triad.wire.Opening
+	4, // 4: triad.wire.Envelope.public_key:type_name -> triad.wire.PublicKey
+	5, // 5: triad.wire.Envelope.rows:type_name -> triad.wire.Rows
+	6, // 6: triad.wire.Envelope.count:type_name -> triad.wire.Count
+	7, // 7: triad.wire.Envelope.ciphertexts:type_name -> triad.wire.Ciphertexts
+	8, // 8: triad.wire.Envelope.shares:type_name -> triad.wire.Shares
 	9, // [9:9] is the sub-list for method output_type
 	9, // [9:9] is the sub-list for method input_type
 	9, // [9:9] is the sub-list for extension type_name
@@ -876,7 +805,6 @@ func file_wire_proto_init() {
 		(*Envelope_Count)(nil),
 		(*Envelope_Ciphertexts)(nil),
 		(*Envelope_Shares)(nil),
-		(*Envelope_Abort)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

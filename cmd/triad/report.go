@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/triad-mpc/triad/cmd/internal/report"
+	"github.com/triad-mpc/triad/protocol"
+)
+
+// stageTitles names the stages for people, as the console does.
+func stageTitles() map[string]string {
+	return map[string]string{
+		"handshake": "Settings check", "hashing": "Prepare and keyed hashing", "encryption": "Paillier encryption",
+		"intersection": "Blind matching", "cohort": "Minimum cohort check", "masking": "Masks and blind subtraction",
+		"resharing": "To Shamir shares", "regression": "Secure lasso",
+	}
+}
+
+// writeReport writes report.html beside result.json: the model, the session's
+// timeline, what step 1 dropped, the settings and each party's disclosure log.
+func writeReport(dir string, res *result, logs []*protocol.Disclosure) error {
+	r := &report.Report{
+		Generated: time.Now(), Parties: res.Parties, Outcome: res.Outcome, Features: res.Features,
+		Intercept: res.Intercept, R2: res.R2, Alpha: res.Alpha, Iterations: res.Iterations, Converged: res.Converged,
+		IntersectionSize: res.IntersectionSize, TotalSeconds: res.TotalSeconds,
+	}
+	for _, f := range res.Features {
+		r.Coefficients = append(r.Coefficients, res.Coefficients[f])
+	}
+	for _, role := range []string{"controller-a", "controller-b"} {
+		if n, ok := res.RowsDropped[role]; ok {
+			if len(res.DroppedByColumn[role]) == 0 {
+				r.Dropped = append(r.Dropped, report.Dropped{Controller: role, Rows: n})
+			}
+			for _, d := range res.DroppedByColumn[role] {
+				if d.Missing > 0 {
+					r.Dropped = append(r.Dropped, report.Dropped{Controller: role, Column: d.Column, Rows: d.Missing, Reason: "missing"})
+				}
+				if d.Unparseable > 0 {
+					r.Dropped = append(r.Dropped, report.Dropped{Controller: role, Column: d.Column, Rows: d.Unparseable, Reason: "not a number"})
+				}
+			}
+		}
+	}
+	titles := stageTitles()
+	for _, s := range res.Stages {
+		name := titles[s.Name]
+		if name == "" {
+			name = s.Name
+		}
+		r.Steps = append(r.Steps, report.Step{Steps: s.ProtocolSteps, Name: name, Start: s.StartSeconds,
+			Seconds: s.EndSeconds - s.StartSeconds, BytesSent: s.BytesSent})
+	}
+	st := res.Settings
+	r.Params = []report.Param{
+		{Name: "alpha", Value: fmt.Sprint(st.Alpha)}, {Name: "tolerance", Value: fmt.Sprint(st.Tol)},
+		{Name: "maximum iterations", Value: fmt.Sprint(st.MaxIter)}, {Name: "minimum cohort", Value: fmt.Sprintf("%d rows (and 10 per feature)", st.MinRows)},
+		{Name: "Paillier modulus", Value: fmt.Sprintf("%d bits", st.PaillierBits)},
+		{Name: "fixed point", Value: fmt.Sprintf("%d fractional bits", st.FracBits)},
+		{Name: "statistical masking κ", Value: fmt.Sprintf("%d bits", st.Kappa)},
+		{Name: "case folding of identifiers", Value: fmt.Sprint(st.CaseFold)},
+	}
+	for _, l := range logs {
+		pl := report.PartyLog{}
+		for _, e := range l.Entries() {
+			pl.Party = e.Party
+			pl.Entries = append(pl.Entries, report.Entry{Time: e.Time, Step: e.Step, From: e.From, What: e.What, Value: e.Value})
+		}
+		if pl.Party != "" {
+			r.Disclosures = append(r.Disclosures, pl)
+		}
+	}
+	var b bytes.Buffer
+	if err := report.Write(&b, r); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, "report.html"), b.Bytes())
+}
