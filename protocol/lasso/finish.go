@@ -11,8 +11,9 @@ import (
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
-// Finish opens the model: the coefficients, the intercept, R² and the duality gap
-// bound, each rounded inside the MPC to a multiple of 2^-OutputBits by an exact floor,
+// Finish opens the model: the coefficients, the intercept, R² and a duality gap
+// bound (that of the residual's dual point scaled by max(2 - m, 0), with m as in
+// gapCheck), each rounded inside the MPC to a multiple of 2^-OutputBits by an exact floor,
 // so that what is opened is a function of the model alone. It may be called after any
 // Step; the model is the iterate whose convergence test passed, or else the last one.
 // About forty rounds, plus preprocessing.
@@ -75,11 +76,15 @@ func (s *Solver) finish(ctx context.Context) (Result, error) {
 		t.Sub(&x[i], &cmp.Min[i])
 		m[0].Add(&m[0], &t)
 	}
+	// The dual point is the residual scaled by any s ≤ 1/m: s = max(2 - m, 0), the
+	// tangent of 1/m at m = 1, which needs no division and loses only O((m - 1)²).
 	mBits := hBits + bitLen(d) + 1
-	r, err := e.Reciprocal(ctx, m, f, mBits)
-	if err != nil {
+	t := mpc.Sub(fr.Vector{mpc.Pow2(f + 1)}, m)
+	cmp = &mpc.Comparison{X: t, Bits: mBits + 1, WithMin: true}
+	if err := e.Compare(ctx, cmp); err != nil {
 		return Result{}, err
 	}
+	r := mpc.Sub(t, cmp.Min)
 	r2, err := e.MulTrunc(ctx, r, r, f, 2*f+3)
 	if err != nil {
 		return Result{}, err
