@@ -132,6 +132,10 @@ func NewCV(eng *mpc.Engine, data Data, opts Options, cv CVOptions) (*CV, error) 
 	case cv.Rule != "min" && cv.Rule != "1se":
 		return nil, fmt.Errorf("lasso: rule %q: want min or 1se", cv.Rule)
 	}
+	// The validation moments are truncated from (k + log n + vBits)-bit values.
+	if s.k+bitLen(s.n)+vBits+2+mpc.Kappa+3 > mpc.FieldBits {
+		return nil, fmt.Errorf("lasso: cross-validation of %d rows of %d-bit values exceeds the field", s.n, opts.InputBits)
+	}
 	for _, a := range cv.Alphas {
 		if math.IsNaN(a) || math.IsInf(a, 0) || a <= 0 {
 			return nil, fmt.Errorf("lasso: alpha %v in the grid: want a finite value > 0", a)

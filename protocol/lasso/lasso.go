@@ -53,7 +53,7 @@
 //
 // # Fixed point
 //
-// The solver's fixed point has FracBits (32) fractional bits; products are truncated
+// The solver's fixed point has FracBits (40) fractional bits; products are truncated
 // back after each multiplication. Standardised coefficients, ADMM iterates and scaled
 // duals stay below 2^24, σ_y/σ_i below 2^48 and the Newton-Schulz iterates below
 // 2^30 (condition numbers of R up to about 2^24/||R||_F·λmax converge fully; worse
@@ -104,7 +104,7 @@ type Options struct {
 	// ill-conditioned data stops far from the optimum).
 	Tol        float64
 	CheckEvery int // iterations between the starts of convergence tests, at least 3 (default 8)
-	FracBits   int // fractional bits of the solver's fixed point, 24 to 40 (default 32)
+	FracBits   int // fractional bits of the solver's fixed point, 24 to 40 (default 40)
 	InputBits  int // bound on the encodings: |x·2^Frac| < 2^(InputBits-1) (default 64)
 	OutputBits int // the opened values are multiples of 2^-OutputBits, 8 to FracBits (default 32)
 
@@ -142,7 +142,7 @@ func (o Options) withDefaults() Options {
 		o.CheckEvery = 8
 	}
 	if o.FracBits == 0 {
-		o.FracBits = 32
+		o.FracBits = 40
 	}
 	if o.InputBits == 0 {
 		o.InputBits = 64
