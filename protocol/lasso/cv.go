@@ -664,7 +664,8 @@ func (c *CV) mseBits() int {
 
 // Finish opens the mean validation error and its standard error per α, chooses α by
 // the rule, opens it, and returns the fit on all rows at that α, prepared from the
-// total statistics: run it with Step and Finish.
+// total statistics: run it with Step and Finish. Its Result's rounds, bytes and
+// times count the whole cross-validation too.
 func (c *CV) Finish(ctx context.Context) (CVResult, *Solver, error) {
 	if !c.done {
 		return CVResult{}, nil, errors.New("lasso: cross-validation Finish before the last α")
