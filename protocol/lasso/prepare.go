@@ -29,13 +29,95 @@ func (s *Solver) Prepare(ctx context.Context) error {
 	s.statsSeconds = time.Since(s.start).Seconds()
 	// The columns are not needed any more: let them go once the caller does too.
 	s.data.X, s.data.Y = nil, nil
+	return s.setUp(ctx, C)
+}
+
+// setUp prepares the iteration from the centred cross products.
+func (s *Solver) setUp(ctx context.Context, C cross) error {
 	if err := s.standardise(ctx, C); err != nil {
 		return fmt.Errorf("lasso: standardisation: %w", err)
 	}
-	s.u = make(fr.Vector, s.d)
-	s.uPrev = make(fr.Vector, s.d)
-	s.vPrev = make(fr.Vector, s.d)
+	if err := s.precondition(ctx); err != nil {
+		return fmt.Errorf("lasso: preconditioning: %w", err)
+	}
+	if err := setPenalties(ctx, s.eng, []*Solver{s}, s.opts.Alpha); err != nil {
+		return fmt.Errorf("lasso: penalties: %w", err)
+	}
 	s.prepared = true
+	return nil
+}
+
+// setPenalties sets, for every solver, the per-feature penalties λ_i = α/(σ_i·σ_y) in
+// standardised units, capped near 2 where they already force u_i = 0, the copies'
+// thresholds τ = λ/σ, and κ = 1/λ for the duality gap: four rounds and a reciprocal,
+// for all solvers together. Changing α keeps the iterates: the next solve starts
+// warm.
+func setPenalties(ctx context.Context, e *mpc.Engine, ss []*Solver, alpha float64) error {
+	b := e.NewBatch()
+	pows := make([]*mpc.Pending, len(ss))
+	for k, s := range ss {
+		s.opts.Alpha = alpha
+		k2, f := s.k, s.f
+		h := func(t int) int { return (k2 - 1 - t) / 2 }
+		lamScale := alpha * float64(s.n) * float64(s.n)
+		lam := func(ti, ty int) *big.Int {
+			if lamScale == 0 {
+				return new(big.Int)
+			}
+			e := 2*s.data.Frac - k2 + h(ti) + h(ty)
+			v := math.Min(math.Ldexp(lamScale, e), math.Ldexp(1, penaltyBits))
+			return fixedInt(v, f)
+		}
+		pows[k] = b.Reduce(bilinear(s.nm, s.d, lam))
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	b = e.NewBatch()
+	for k, s := range ss {
+		pows[k] = b.MulTrunc(pows[k].Value(), s.yinv[:s.d], s.f, penaltyBits+2*s.f+3)
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	b = e.NewBatch()
+	for k, s := range ss {
+		pows[k] = b.MulTrunc(pows[k].Value(), repeat(s.d, s.yinv[s.d]), s.f, penaltyBits+2*s.f+4)
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	b = e.NewBatch()
+	taus := make([][]*mpc.Pending, len(ss))
+	var lam1 fr.Vector
+	for k, s := range ss {
+		clear(s.lam)
+		s.lam = pows[k].Value()
+		for _, c := range s.copies {
+			taus[k] = append(taus[k], b.MulTrunc(s.lam, repeat(s.d, c.invSigma), s.f, 2*s.f+inverseBits+bitLen(s.d)+8))
+		}
+		lam1 = append(lam1, mpc.AddConst(s.lam, big.NewInt(1))...)
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	for k, s := range ss {
+		for p, c := range s.copies {
+			clear(c.tau)
+			c.tau = taus[k][p].Value()
+		}
+	}
+	// κ = 1/(λ + 2^-f), bounded by 2^f. The solvers share f.
+	f := ss[0].f
+	kappa, err := e.Reciprocal(ctx, lam1, f, f+penaltyBits+4)
+	clear(lam1)
+	if err != nil {
+		return err
+	}
+	for _, s := range ss {
+		clear(s.kappa)
+		s.kappa, kappa = kappa[:s.d:s.d], kappa[s.d:]
+	}
 	return nil
 }
 
@@ -155,17 +237,7 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	pow2h := nm.Combine(func(t int) *big.Int { return pow2(h(t)) })
 	pow4h := nm.Combine(func(t int) *big.Int { return pow2(2 * h(t)) })
 
-	// Scales that depend on two bit lengths, as bilinear forms of the indicators:
-	// the penalty's power of two and that of σ_y/σ_i.
-	lamScale := s.opts.Alpha * float64(s.n) * float64(s.n)
-	lam := func(ti, ty int) *big.Int {
-		if lamScale == 0 {
-			return new(big.Int)
-		}
-		e := 2*s.data.Frac - k + h(ti) + h(ty)
-		v := math.Min(math.Ldexp(lamScale, e), math.Ldexp(1, penaltyBits))
-		return fixedInt(v, f)
-	}
+	// The power of two of σ_y/σ_i, as a bilinear form of the indicators.
 	ratio := func(ti, ty int) *big.Int {
 		e := min(h(ti)-h(ty), ratioBits)
 		if e+f < 0 { // below 2^-f: zero at this scale
@@ -185,7 +257,6 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 		}
 	}
 	powPairs := b.Reduce(mpc.LocalMul(left, right))
-	lamPow := b.Reduce(bilinear(nm, d, lam))
 	ratioPow := b.Reduce(bilinear(nm, d, ratio))
 	if err := b.Run(ctx); err != nil {
 		return err
@@ -199,8 +270,8 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	}
 
 	// Round: normalised cross products C_ij·2^(h_i+h_j)/2^(k-f), which lie in
-	// [-1, 1] by Cauchy-Schwarz; products of the inverse roots; the penalties' and the
-	// ratios' first factors.
+	// [-1, 1] by Cauchy-Schwarz; products of the inverse roots; the ratios' first
+	// factors.
 	pp := powPairs.Value()
 	var cij, yi, yj fr.Vector
 	for i := range d + 1 {
@@ -211,17 +282,14 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	b = e.NewBatch()
 	norm := b.Trunc(mpc.LocalMul(cij, pp), k-f, k+1)
 	yy := b.MulTrunc(yi, yj, f, 2*f+4)
-	lam1 := b.MulTrunc(lamPow.Value(), y[:d], f, penaltyBits+2*f+3)
 	cy := b.MulTrunc(M[d:], y[d:], f, 2*f+3) // sqrt of the outcome's mantissa
 	if err := b.Run(ctx); err != nil {
 		return err
 	}
 
-	// Round: R_ij = y_i·y_j·norm_ij and ρ_i; penalties λ_i at scale 2^f; mantissas
-	// of σ_y/σ_i.
+	// Round: R_ij = y_i·y_j·norm_ij and ρ_i; mantissas of σ_y/σ_i.
 	b = e.NewBatch()
 	corr := b.MulTrunc(yy.Value(), norm.Value(), f, 2*f+4)
-	lam2 := b.MulTrunc(lam1.Value(), repeat(d, y[d]), f, penaltyBits+2*f+4)
 	rat := b.MulTrunc(repeat(d, cy.Value()[0]), y[:d], f, 2*f+3)
 	if err := b.Run(ctx); err != nil {
 		return err
@@ -248,7 +316,8 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 		}
 	}
 
-	// The step size η = 1/||R||_F, from ||R||_F² = d + 2·Σ_(i<j) R_ij² in [d, d²].
+	// η = 1/||R||_F, from ||R||_F² = d + 2·Σ_(i<j) R_ij² in [d, d²]: R's largest
+	// eigenvalue is at most 1/η.
 	fro := mpc.LocalDots([]fr.Vector{off}, []fr.Vector{off})
 	fro[0].Double(&fro[0])
 	dd := mpc.Pow2(2 * f)
@@ -265,43 +334,17 @@ func (s *Solver) standardise(ctx context.Context, C cross) error {
 	if err != nil {
 		return err
 	}
+	s.eta = eta[0]
 
-	// Round: A = I - ηR, b = ηρ, τ = ηλ.
-	var flat, etas fr.Vector
-	for i := range d {
-		for j := range d {
-			if i != j {
-				flat = append(flat, s.R[i][j])
-			}
-		}
-	}
-	etas = repeat(len(flat), eta[0])
-	b = e.NewBatch()
-	etaR := b.MulTrunc(flat, etas, f, 2*f+3)
-	etaRho := b.MulTrunc(s.rho, etas[:d], f, 2*f+3)
-	etaLam := b.MulTrunc(lam2.Value(), etas[:d], f, penaltyBits+2*f+6)
-	// σ_y/σ_i at scale 2^(2f), exactly the product of its mantissa and power of two.
-	ratioP := b.Mul(rat.Value(), ratioPow.Value())
-	if err := b.Run(ctx); err != nil {
+	// Round: σ_y/σ_i at scale 2^(2f), exactly the product of its mantissa and power
+	// of two.
+	ratioP, err := e.Mul(ctx, rat.Value(), ratioPow.Value())
+	if err != nil {
 		return err
 	}
-	s.ratio = ratioP.Value()
-	er := etaR.Value()
-	s.A = make([]fr.Vector, d)
-	p = 0
-	for i := range d {
-		s.A[i] = make(fr.Vector, d)
-		for j := range d {
-			if i == j {
-				s.A[i][i].Sub(&unit, &eta[0])
-			} else {
-				s.A[i][j].Neg(&er[p])
-				p++
-			}
-		}
-	}
-	s.b = etaRho.Value()
-	s.tau = etaLam.Value()
+	s.ratio = ratioP
+	s.nm, s.yinv = nm, y
+	s.scales = &scales{pairs: pp, yy: yy.Value(), pow4h: pow4h}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package lasso
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"math"
 	"math/big"
 	"testing"
@@ -98,7 +99,7 @@ func TestStepwise(t *testing.T) {
 		afterDoneErr error
 	}
 	res := run3(t, func(ctx context.Context, e *mpc.Engine, i int) (out, error) {
-		s, err := NewSolver(e, data[i], Options{Alpha: alpha, CheckEvery: 3})
+		s, err := NewSolver(e, data[i], Options{Alpha: alpha, CheckEvery: 5})
 		if err != nil {
 			return out{}, err
 		}
@@ -140,9 +141,10 @@ func TestStepwise(t *testing.T) {
 	if o.afterDoneErr == nil {
 		t.Error("Finish twice succeeded")
 	}
-	// The last step only opens the convergence bit.
-	if o.res.Iterations != o.steps-1 {
-		t.Errorf("%d iterations reported after %d steps", o.res.Iterations, o.steps)
+	// The last step only opens the convergence bit of the iterate made checkStages
+	// steps before.
+	if !o.res.Converged || o.res.Iterations != o.steps-1-checkStages {
+		t.Errorf("%d iterations reported after %d steps (converged %v)", o.res.Iterations, o.steps, o.res.Converged)
 	}
 	// Three rounds per iteration: the preprocessing rides along.
 	if o.roundsPerIt > 3 {
@@ -202,5 +204,75 @@ func TestReferenceOnExactData(t *testing.T) {
 	b0, coef, r2 = Reference(X, y, 1.01*AlphaMax(X, y))
 	if coef[0] != 0 || coef[1] != 0 || r2 != 0 {
 		t.Errorf("Reference above alpha max = %v, %v, %v", b0, coef, r2)
+	}
+}
+
+// TestReveal checks that every opened value reaches Options.Reveal, exactly as the
+// result reports it, and that an error from Reveal stops the fit.
+func TestReveal(t *testing.T) {
+	X, y := lassotest.Synthetic(9, 200, 3)
+	data := share(t, X, y, testFrac)
+	for i := range data {
+		data[i].Features = []string{"a", "b", "c"}
+	}
+	type event struct {
+		what  string
+		value any
+	}
+	var log [3][]event
+	res := run3(t, func(ctx context.Context, e *mpc.Engine, i int) (Result, error) {
+		return Fit(ctx, e, data[i], Options{Alpha: 0.05 * AlphaMax(X, y), Reveal: func(what string, v any) error {
+			log[i] = append(log[i], event{what, v})
+			return nil
+		}})
+	})
+	r := res[0]
+	var bits []bool
+	got := map[string]any{}
+	coef := map[string]float64{}
+	for _, ev := range log[0] {
+		switch ev.what {
+		case RevealConverged:
+			bits = append(bits, ev.value.(bool))
+		case RevealCoefficient:
+			c := ev.value.(Coefficient)
+			coef[c.Feature] = c.Value
+		default:
+			got[ev.what] = ev.value
+		}
+	}
+	if len(bits) != len(r.Checks) || !r.Converged || !bits[len(bits)-1] {
+		t.Errorf("convergence bits %v, result %v (converged %v)", bits, r.Checks, r.Converged)
+	}
+	if got[RevealIterations] != r.Iterations || got[RevealIntercept] != r.Intercept || got[RevealR2] != r.R2 || got[RevealGap] != r.Gap {
+		t.Errorf("revealed %v, result %+v", got, r)
+	}
+	for i, name := range data[0].Features {
+		if c, ok := coef[name]; !ok || c != r.Coefficients[i] {
+			t.Errorf("coefficient %s revealed as %v (%v), result %v", name, c, ok, r.Coefficients[i])
+		}
+	}
+	// An error from Reveal ends the fit with it.
+	ctx := context.Background()
+	net := protocol.NewMemNetwork()
+	defer net.Close()
+	stop := errors.New("disclosure log full")
+	_, err := mpc.RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *mpc.Engine, r protocol.Role) (Result, error) {
+		return Fit(ctx, e, data[r], Options{Alpha: 0.05 * AlphaMax(X, y), Reveal: func(string, any) error { return stop }})
+	})
+	if !errors.Is(err, stop) {
+		t.Errorf("fit with a failing Reveal: %v", err)
+	}
+}
+
+// TestOneFeature fits a single feature (d = 1).
+func TestOneFeature(t *testing.T) {
+	X, y := lassotest.Synthetic(10, 150, 1)
+	alpha := 0.1 * AlphaMax(X, y)
+	b0, coef, r2 := Reference(X, y, alpha)
+	res := fit3(t, share(t, X, y, testFrac), Options{Alpha: alpha})
+	checkFit(t, "one feature", res[0], b0, coef, r2)
+	if !res[0].Converged {
+		t.Error("not converged")
 	}
 }

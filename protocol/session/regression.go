@@ -114,7 +114,7 @@ func (g *Regression) record(res lasso.Result) error {
 		what  string
 		value any
 	}{
-		{"convergence_bits", res.Converged},
+		{"convergence_bits", res.Checks},
 		{"iterations", res.Iterations},
 		{"intercept", res.Intercept},
 		{"coefficients", coef},

@@ -94,7 +94,7 @@ func Build(outs []*session.Outcome, tables map[protocol.Role]*join.Table, p sess
 		}
 		if m := o.Model; m != nil {
 			r.Iterations, r.Intercept, r.R2 = m.Iterations, m.Intercept, m.R2
-			r.Converged = len(m.Converged) > 0 && m.Converged[len(m.Converged)-1]
+			r.Converged = m.Converged
 			r.Coefficients = map[string]float64{}
 			r.Features = o.Schema.Features()
 			for i, name := range r.Features {
