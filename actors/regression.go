@@ -61,7 +61,7 @@ func (g *regressionActor) Receive(c actor.Context) {
 						a.Status, a.LastEvent = "failed", err.Error()
 					}
 				})
-				system.Root.Send(self, regressionDone{result: res, err: err})
+				system.Root.Send(self, regressionDone{result: res, cv: g.reg.CV(), err: err})
 			}()
 			return
 		}

@@ -50,6 +50,7 @@ type (
 	}
 	regressionDone struct {
 		result lasso.Result
+		cv     *lasso.CVResult
 		err    error
 	}
 	iterationDone struct {
@@ -166,7 +167,7 @@ func (s *sessionActor) Receive(c actor.Context) {
 			s.finish(fmt.Errorf("step 8 (regression): %w", m.err))
 			return
 		}
-		s.outcome.Model = &m.result
+		s.outcome.Model, s.outcome.CV = &m.result, m.cv
 		s.outcome.Stages = s.sess.Report()
 		s.finish(nil)
 	case lost:

@@ -84,17 +84,24 @@ func TestSessionActors(t *testing.T) {
 			t.Fatalf("%s: intercept %g R² %g, reference %g %g", o.Role, m.Intercept, m.R2, b0, r2)
 		}
 	}
-	// Every party's disclosure log lists what step 8 opened, and nothing else of step 8.
+	// Every party's disclosure log lists what step 8 opened, as it was opened, and
+	// nothing else.
 	for r, l := range logs {
+		if err := session.CheckDisclosures(protocol.Role(r), p.Model, l.Entries()); err != nil {
+			t.Error(err)
+		}
 		got := map[string]any{}
+		var bits []bool
 		for _, e := range l.Entries() {
 			if e.Step == 8 {
 				got[e.What] = e.Value
 			}
+			if e.What == lasso.RevealConverged {
+				bits = append(bits, e.Value.(bool))
+			}
 		}
-		bits, _ := got["convergence_bits"].([]bool)
-		if len(got) != 5 || got["iterations"] != outs[r].Model.Iterations || len(bits) == 0 || !bits[len(bits)-1] {
-			t.Errorf("%s: step 8 disclosures %v", protocol.Role(r), got)
+		if len(got) != 6 || got["iterations"] != outs[r].Model.Iterations || got["r2"] != outs[r].Model.R2 || len(bits) == 0 || !bits[len(bits)-1] {
+			t.Errorf("%s: step 8 disclosures %v, bits %v", protocol.Role(r), got, bits)
 		}
 		for _, b := range bits[:len(bits)-1] {
 			if b {

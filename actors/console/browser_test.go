@@ -112,7 +112,7 @@ func TestConsolePageLive(t *testing.T) {
 
 	// Let go: the page follows the session to its end without a reload.
 	s.Release()
-	end := wait(state("regression") + ` === "done" && document.body.innerText.includes("coefficients")`)
+	end := wait(state("regression") + ` === "done" && document.body.innerText.includes("coefficient")`)
 	for name, row := range end.Steps {
 		if row[2] != "done" || end.Fills[name] != "100%" {
 			t.Errorf("after the session, step %s shows %q, bar %q", name, row, end.Fills[name])

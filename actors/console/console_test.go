@@ -82,7 +82,7 @@ func TestConsoleShowsASession(t *testing.T) {
 	for _, d := range p.Disclosures {
 		what[d.What] = true
 	}
-	if !what["intersection_size"] || !what["coefficients"] || !what["r2"] {
+	if !what["intersection_size"] || !what["coefficient"] || !what["r2"] {
 		t.Errorf("disclosures %+v", p.Disclosures)
 	}
 

@@ -18,7 +18,7 @@ import (
 func settingFlags(fs *flag.FlagSet, s *session.Settings) {
 	fs.Float64Var(&s.Model.Alpha, "alpha", s.Model.Alpha, "lasso regularisation strength (scikit-learn's alpha)")
 	fs.IntVar(&s.Model.MaxIter, "max-iter", s.Model.MaxIter, "maximum solver iterations")
-	fs.Float64Var(&s.Model.Tol, "tol", s.Model.Tol, "convergence tolerance: stop when a step moves the standardised coefficients by less than this")
+	fs.Float64Var(&s.Model.Tol, "tol", s.Model.Tol, "scikit-learn's tol: stop when the lasso's duality gap is at most tol·‖y − ȳ‖²/n")
 	fs.IntVar(&s.Model.MinRows, "min-rows", s.Model.MinRows, "minimum cohort: fit no model on fewer joined rows (and never on fewer than 10 per feature)")
 	fs.IntVar(&s.Model.CV, "cv", s.Model.CV, "choose alpha by secure K-fold cross-validation with this many folds (0: use --alpha)")
 	fs.IntVar(&s.Model.NAlphas, "n-alphas", s.Model.NAlphas, "with --cv: how many penalties on scikit-learn's LassoCV grid, from alpha_max down to alpha_max/1000")

@@ -309,7 +309,7 @@ func siteTemplate(role protocol.Role, listen []string) string {
 	w("alpha = %s", tomlFloat(d.Model.Alpha))
 	w("# Most solver iterations before it stops.")
 	w("max_iter = %d", d.Model.MaxIter)
-	w("# Convergence tolerance: the solver stops when a step moves the standardised coefficients by less than this.")
+	w("# Convergence tolerance, scikit-learn's tol: the solver stops when the duality gap is at most tol·‖y − ȳ‖²/n.")
 	w("tol = %s", tomlFloat(d.Model.Tol))
 	w("# Minimum cohort: below this many joined people (and never below 10 per feature) no model is fitted.")
 	w("min_rows = %d", d.Model.MinRows)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/memnet"
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
@@ -16,7 +17,7 @@ func cv3(t *testing.T, data [3]Data, opts Options, cvo CVOptions, reveal func(pr
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	type out struct {
 		cv  CVResult

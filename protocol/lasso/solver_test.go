@@ -254,7 +254,7 @@ func TestReveal(t *testing.T) {
 	}
 	// An error from Reveal ends the fit with it.
 	ctx := context.Background()
-	net := protocol.NewMemNetwork()
+	net := memnet.New()
 	defer net.Close()
 	stop := errors.New("disclosure log full")
 	_, err := mpc.RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *mpc.Engine, r protocol.Role) (Result, error) {

@@ -67,7 +67,8 @@ type Outcome struct {
 	Schema           join.Schema
 	IntersectionSize int
 	Stages           []StageReport
-	Model            *lasso.Result // nil when the session stops after step 7
+	Model            *lasso.Result   // nil when the session stops after step 7
+	CV               *lasso.CVResult // the cross-validation that chose α, if one did
 }
 
 // New prepares the side of the party at the transport's role. table is a controller's

@@ -15,6 +15,7 @@ import (
 
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/lasso"
 	"github.com/triad-mpc/triad/protocol/memnet"
 	"github.com/triad-mpc/triad/protocol/wire"
 )
@@ -256,7 +257,14 @@ func runOne(ctx context.Context, t protocol.Transport, s Settings, table *join.T
 }
 
 func TestSessionDisclosesWhatThePolicyAllows(t *testing.T) {
-	s := testSettings()
+	cv := testSettings()
+	cv.Model.CV, cv.Model.NAlphas = 3, 4
+	for _, s := range []Settings{testSettings(), cv} {
+		t.Run(fmt.Sprintf("cv=%d", s.Model.CV), func(t *testing.T) { checkPolicy(t, s) })
+	}
+}
+
+func checkPolicy(t *testing.T, s Settings) {
 	net := memnet.New()
 	defer net.Close()
 	outs, logs, errs := runAll(t, s, tables(t, s, 60, 10), net.Transport)
@@ -270,7 +278,7 @@ func TestSessionDisclosesWhatThePolicyAllows(t *testing.T) {
 			t.Fatalf("%s: outcome %+v", r, outs[r])
 		}
 		entries := logs[r].Entries()
-		if err := CheckDisclosures(r, entries); err != nil {
+		if err := CheckDisclosures(r, s.Model, entries); err != nil {
 			t.Fatalf("%s: %v", r, err)
 		}
 		// Every kind the policy lists is there: nothing is learned unrecorded.
@@ -279,24 +287,34 @@ func TestSessionDisclosesWhatThePolicyAllows(t *testing.T) {
 			from, _ := parseFrom(e.From)
 			got[Disclosure{e.Step, from, e.What}] = true
 		}
-		for _, d := range Policy(r) {
+		for _, d := range Policy(r, s.Model) {
 			if !got[d] {
 				t.Errorf("%s: no disclosure %+v", r, d)
 			}
 		}
-		// The coefficients are recorded by feature name, exactly as opened.
+		// The coefficients are recorded by feature name, exactly as opened, and the
+		// convergence bits are all clear but the last.
+		coef := map[string]float64{}
+		var bits []bool
 		for _, e := range entries {
-			if e.What == "coefficients" {
-				m := e.Value.(map[string]float64)
-				if len(m) != 2 || m["x1"] != outs[r].Model.Coefficients[0] || m["x2"] != outs[r].Model.Coefficients[1] {
-					t.Errorf("%s: coefficients recorded as %v, opened as %v", r, m, outs[r].Model.Coefficients)
-				}
+			switch e.What {
+			case lasso.RevealCoefficient:
+				c := e.Value.(lasso.Coefficient)
+				coef[c.Feature] = c.Value
+			case lasso.RevealConverged:
+				bits = append(bits, e.Value.(bool))
 			}
+		}
+		if len(coef) != 2 || coef["x1"] != outs[r].Model.Coefficients[0] || coef["x2"] != outs[r].Model.Coefficients[1] {
+			t.Errorf("%s: coefficients recorded as %v, opened as %v", r, coef, outs[r].Model.Coefficients)
+		}
+		if len(bits) == 0 || !bits[len(bits)-1] || slices.Contains(bits[:len(bits)-1], true) {
+			t.Errorf("%s: convergence bits %v", r, bits)
 		}
 	}
 	// A forged entry is caught.
 	forged := append(logs[protocol.ThirdParty].Entries(), protocol.DisclosureEntry{Party: "third-party", Step: 5, From: "controller-a", What: "masks"})
-	if err := CheckDisclosures(protocol.ThirdParty, forged); err == nil || !strings.Contains(err.Error(), `"masks"`) {
+	if err := CheckDisclosures(protocol.ThirdParty, s.Model, forged); err == nil || !strings.Contains(err.Error(), `"masks"`) {
 		t.Fatalf("err = %v, want the forged entry named", err)
 	}
 }

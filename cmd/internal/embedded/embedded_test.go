@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -269,5 +270,52 @@ func TestPlaintextJoinMatchesTheSession(t *testing.T) {
 	}
 	if math.Abs(res.Intercept-b0) > 1e-3*math.Max(1, math.Abs(b0)) || math.Abs(res.R2-r2) > 1e-5 {
 		t.Errorf("intercept %g R² %g, plaintext %g %g", res.Intercept, res.R2, b0, r2)
+	}
+}
+
+// TestCrossValidatedRun chooses α by 3-fold cross-validation over five penalties: the
+// result and the report show the path and the chosen α, and every party's log holds
+// the grid and the validation errors, checked against the policy.
+func TestCrossValidatedRun(t *testing.T) {
+	dir := t.TempDir()
+	fileA, fileB, err := synth.Write(dir, synth.Spec{Rows: 300, Overlap: 0.8, Seed: 21})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := session.Default()
+	p.Join.PaillierBits = 1024
+	p.Model.CV, p.Model.NAlphas, p.Model.CVRule = 3, 5, "1se"
+	out := filepath.Join(dir, "out")
+	res, err := Run(context.Background(), Spec{FileA: fileA, FileB: fileB, ID: "patient_id", Outcome: "hospital_days",
+		Out: out, Settings: p, Options: testKeys()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.CV
+	if c == nil || c.Folds != 3 || len(c.Alphas) != 5 || len(c.MSEMean) != 5 || len(c.MSEStdError) != 5 || c.Rule != "1se" {
+		t.Fatalf("cv %+v", c)
+	}
+	if res.Alpha != c.Alpha1SE || c.Alpha1SE < c.AlphaMin || !slices.Contains(c.Alphas, res.Alpha) {
+		t.Fatalf("alpha %g, cv %+v: want the 1se choice from the grid", res.Alpha, c)
+	}
+	for i := 1; i < len(c.Alphas); i++ {
+		if c.Alphas[i] >= c.Alphas[i-1] {
+			t.Fatalf("grid %v is not from the largest down", c.Alphas)
+		}
+	}
+	for _, r := range protocol.Roles() {
+		b, err := os.ReadFile(filepath.Join(out, "disclosure-"+r.String()+".jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, what := range []string{`"cv_alphas"`, `"cv_mse_mean"`, `"cv_mse_std_error"`, `"cv_alpha"`, `"alpha_max"`} {
+			if !strings.Contains(string(b), what) {
+				t.Errorf("%s's log has no %s", r, what)
+			}
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !strings.Contains(string(html), "Cross-validation") {
+		t.Fatalf("report.html has no cross-validation curve (%v)", err)
 	}
 }

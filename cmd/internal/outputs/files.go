@@ -64,6 +64,10 @@ func PrintSummary(w io.Writer, r *Result, out string) error {
 		if !r.Converged {
 			conv = fmt.Sprintf("did NOT converge within max_iter = %d (--max-iter)", r.Settings.MaxIter)
 		}
+		if c := r.CV; c != nil {
+			fmt.Fprintf(w, "%d-fold cross-validation over %d alphas: least mean validation error at alpha %g, within one standard error up to %g; rule %q\n",
+				c.Folds, len(c.Alphas), c.AlphaMin, c.Alpha1SE, c.Rule)
+		}
 		fmt.Fprintf(w, "lasso (alpha %g): %d iterations, %s; R² %.6f (in-sample), intercept %.6g\n", r.Alpha, r.Iterations, conv, r.R2, r.Intercept)
 		for _, f := range r.Features {
 			fmt.Fprintf(w, "  %-24s %14.6g\n", f, r.Coefficients[f])

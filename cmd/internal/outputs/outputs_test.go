@@ -21,7 +21,7 @@ func TestBuildMergesParties(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	schema := join.Schema{Columns: []string{"x1", "y", "x2"}, Outcome: "y"}
-	model := &lasso.Result{Iterations: 7, Intercept: 1.5, Coefficients: []float64{2, 0}, R2: 0.9, Converged: []bool{false, true}}
+	model := &lasso.Result{Iterations: 7, Intercept: 1.5, Coefficients: []float64{2, 0}, R2: 0.9, Converged: true, Checks: []bool{false, true}}
 	outs := []*session.Outcome{
 		{Role: protocol.ControllerA, Started: at(0), Schema: schema, IntersectionSize: 40, Model: model, Stages: []session.StageReport{
 			{Name: "handshake", Steps: "0", Start: at(0), End: at(1), BytesSent: 10},

@@ -27,6 +27,13 @@ func writeReport(dir string, res *Result, logs []*protocol.Disclosure) error {
 		Intercept: res.Intercept, R2: res.R2, Alpha: res.Alpha, Iterations: res.Iterations, Converged: res.Converged,
 		IntersectionSize: res.IntersectionSize, TotalSeconds: res.TotalSeconds,
 	}
+	if c := res.CV; c != nil {
+		rule := "least mean validation error"
+		if c.Rule == "1se" {
+			rule = "largest α within one standard error of the least mean validation error"
+		}
+		r.CV = &report.CV{Folds: c.Folds, Alphas: c.Alphas, MeanMSE: c.MSEMean, StdErr: c.MSEStdError, Chosen: res.Alpha, Rule: rule}
+	}
 	for _, f := range res.Features {
 		r.Coefficients = append(r.Coefficients, res.Coefficients[f])
 	}
@@ -56,7 +63,7 @@ func writeReport(dir string, res *Result, logs []*protocol.Disclosure) error {
 	}
 	st := res.Settings
 	r.Params = []report.Param{
-		{Name: "alpha", Value: fmt.Sprint(st.Alpha)}, {Name: "tolerance", Value: fmt.Sprint(st.Tol)},
+		{Name: "alpha", Value: alphaSetting(st)}, {Name: "tolerance (scikit-learn's tol)", Value: fmt.Sprint(st.Tol)},
 		{Name: "maximum iterations", Value: fmt.Sprint(st.MaxIter)}, {Name: "minimum cohort", Value: fmt.Sprintf("%d rows (and 10 per feature)", st.MinRows)},
 		{Name: "Paillier modulus", Value: fmt.Sprintf("%d bits", st.PaillierBits)},
 		{Name: "fixed point", Value: fmt.Sprintf("%d fractional bits", st.FracBits)},
@@ -78,4 +85,16 @@ func writeReport(dir string, res *Result, logs []*protocol.Disclosure) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	return WriteFileAtomic(filepath.Join(dir, "report.html"), b.Bytes())
+}
+
+// alphaSetting says how α was set: given, or chosen by cross-validation.
+func alphaSetting(st Settings) string {
+	if st.CV == 0 {
+		return fmt.Sprint(st.Alpha)
+	}
+	grid := fmt.Sprintf("%d values on scikit-learn's LassoCV grid", st.NAlphas)
+	if len(st.Alphas) > 0 {
+		grid = fmt.Sprint(st.Alphas)
+	}
+	return fmt.Sprintf("chosen by %d-fold cross-validation (rule %q) from %s", st.CV, st.CVRule, grid)
 }

@@ -33,9 +33,23 @@ type Result struct {
 	Alpha        float64            `json:"alpha"`
 	Iterations   int                `json:"iterations"`
 	Converged    bool               `json:"converged"`
+	Gap          float64            `json:"gap"` // the last duality gap bound, relative to ||y - ȳ||²/n
 	Intercept    float64            `json:"intercept"`
 	Coefficients map[string]float64 `json:"coefficients"` // by feature, in the data's units
 	R2           float64            `json:"r2"`           // in-sample: on the joined rows the model was fitted on
+	CV           *CV                `json:"cv,omitempty"` // the cross-validation that chose alpha, if one did
+}
+
+// CV is what cross-validation opened: the grid, the mean validation error and its
+// standard error per alpha, and the alphas the two rules choose.
+type CV struct {
+	Folds       int       `json:"folds"`
+	Alphas      []float64 `json:"alphas"` // largest first
+	MSEMean     []float64 `json:"mse_mean"`
+	MSEStdError []float64 `json:"mse_std_error"`
+	AlphaMin    float64   `json:"alpha_min"`
+	Alpha1SE    float64   `json:"alpha_1se"`
+	Rule        string    `json:"rule"` // which of the two is alpha: "min" or "1se"
 }
 
 // Stage is one stage as a wall-clock span from the session's start (the
@@ -51,14 +65,18 @@ type Stage struct {
 
 // Settings is what the session agreed on.
 type Settings struct {
-	PaillierBits int     `json:"paillier_bits"`
-	FracBits     int     `json:"frac_bits"`
-	Kappa        int     `json:"kappa"`
-	CaseFold     bool    `json:"case_fold"`
-	Alpha        float64 `json:"alpha"`
-	MaxIter      int     `json:"max_iter"`
-	Tol          float64 `json:"tol"`
-	MinRows      int     `json:"min_rows"`
+	PaillierBits int       `json:"paillier_bits"`
+	FracBits     int       `json:"frac_bits"`
+	Kappa        int       `json:"kappa"`
+	CaseFold     bool      `json:"case_fold"`
+	Alpha        float64   `json:"alpha"`
+	MaxIter      int       `json:"max_iter"`
+	Tol          float64   `json:"tol"`
+	MinRows      int       `json:"min_rows"`
+	CV           int       `json:"cv"`
+	NAlphas      int       `json:"n_alphas"`
+	Alphas       []float64 `json:"alphas"`
+	CVRule       string    `json:"cv_rule"`
 }
 
 // Build merges the outcomes of the parties this process ran (one for a site, three
@@ -68,7 +86,8 @@ func Build(outs []*session.Outcome, tables map[protocol.Role]*join.Table, p sess
 	r := &Result{RowsDropped: map[string]int{}, DroppedByColumn: map[string][]join.ColumnDrops{},
 		BytesSent: map[string]int64{}, Alpha: p.Model.Alpha,
 		Settings: Settings{PaillierBits: p.Join.PaillierBits, FracBits: p.Join.Fixed.Frac, Kappa: p.Join.Kappa,
-			CaseFold: p.Join.CaseFold, Alpha: p.Model.Alpha, MaxIter: p.Model.MaxIter, Tol: p.Model.Tol, MinRows: p.Model.MinRows}}
+			CaseFold: p.Join.CaseFold, Alpha: p.Model.Alpha, MaxIter: p.Model.MaxIter, Tol: p.Model.Tol, MinRows: p.Model.MinRows,
+			CV: p.Model.CV, NAlphas: p.Model.NAlphas, Alphas: p.Model.Alphas, CVRule: p.Model.CVRule}}
 	for role, t := range tables {
 		r.RowsDropped[role.String()] = t.Dropped()
 		r.DroppedByColumn[role.String()] = DroppedColumns(t)
@@ -92,9 +111,14 @@ func Build(outs []*session.Outcome, tables map[protocol.Role]*join.Table, p sess
 				end = s.End
 			}
 		}
+		if c := o.CV; c != nil {
+			r.Alpha = c.Alpha
+			r.CV = &CV{Folds: c.Folds, Alphas: c.Alphas, MSEMean: c.MSEMean, MSEStdError: c.MSEStdError,
+				AlphaMin: c.AlphaMin, Alpha1SE: c.Alpha1SE, Rule: c.Rule}
+		}
 		if m := o.Model; m != nil {
 			r.Iterations, r.Intercept, r.R2 = m.Iterations, m.Intercept, m.R2
-			r.Converged = m.Converged
+			r.Converged, r.Gap = m.Converged, m.Gap
 			r.Coefficients = map[string]float64{}
 			r.Features = o.Schema.Features()
 			for i, name := range r.Features {
