@@ -16,6 +16,7 @@ import (
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
 	"github.com/triad-mpc/triad/protocol/lasso"
+	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
 	"github.com/triad-mpc/triad/protocol/memnet"
 	"github.com/triad-mpc/triad/protocol/session"
 	"github.com/triad-mpc/triad/protocol/wire"
@@ -51,7 +52,7 @@ func TestSessionActors(t *testing.T) {
 			X, y = append(X, []float64{x1, x2}), append(y, yy)
 		}
 	}
-	b0, coef, r2 := lasso.Reference(X, y, p.Model.Alpha)
+	b0, coef, r2 := lassotest.Reference(X, y, p.Model.Alpha)
 
 	net := memnet.New()
 	defer net.Close()

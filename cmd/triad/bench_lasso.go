@@ -48,7 +48,7 @@ func benchLasso(ctx context.Context, args []string, stdout io.Writer) error {
 		X, y = lassotest.Synthetic(*seed, *rows, *features)
 	}
 	if *alpha == 0 {
-		*alpha = 0.05 * lasso.AlphaMax(X, y)
+		*alpha = 0.05 * lassotest.AlphaMax(X, y)
 	}
 	random, err := fastRandom()
 	if err != nil {
@@ -95,7 +95,7 @@ func benchLasso(ctx context.Context, args []string, stdout io.Writer) error {
 		perIter = max(perIter, res[i].iterBytes/int64(res[i].steps))
 	}
 	r := res[0].res
-	_, ref, _ := lasso.Reference(X, y, *alpha)
+	_, ref, _ := lassotest.Reference(X, y, *alpha)
 	var maxErr, scale float64 = 0, 1
 	for i := range ref {
 		maxErr = math.Max(maxErr, math.Abs(r.Coefficients[i]-ref[i]))

@@ -10,7 +10,7 @@ import (
 	"github.com/triad-mpc/triad/cmd/internal/embedded"
 	"github.com/triad-mpc/triad/cmd/internal/outputs"
 	"github.com/triad-mpc/triad/cmd/internal/synth"
-	"github.com/triad-mpc/triad/protocol/lasso"
+	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
 	"github.com/triad-mpc/triad/protocol/session"
 )
 
@@ -63,7 +63,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	refB0, refCoef, refR2 := lasso.Reference(X, y, p.Model.Alpha)
+	refB0, refCoef, refR2 := lassotest.Reference(X, y, p.Model.Alpha)
 	fmt.Fprintf(stdout, "\n%-22s %14s %14s %10s\n", "coefficient", "secure (MPC)", "plaintext", "|diff|")
 	row := func(name string, s, q float64) {
 		fmt.Fprintf(stdout, "%-22s %14.6f %14.6f %10.1e\n", name, s, q, math.Abs(s-q))

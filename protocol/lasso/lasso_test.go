@@ -83,8 +83,8 @@ func TestSyntheticAgainstReference(t *testing.T) {
 		{3, 300, 5, 0.001},
 	} {
 		X, y := lassotest.Synthetic(c.seed, c.n, c.d)
-		alpha := c.alphaFrac * AlphaMax(X, y)
-		b0, coef, r2 := Reference(X, y, alpha)
+		alpha := c.alphaFrac * lassotest.AlphaMax(X, y)
+		b0, coef, r2 := lassotest.Reference(X, y, alpha)
 		if c.alphaFrac >= 0.05 && !hasZero(coef) {
 			t.Fatalf("seed %d: the reference sets no coefficient to zero; the case tests less than it should", c.seed)
 		}
@@ -124,7 +124,7 @@ func TestExtremeScales(t *testing.T) {
 		y[k] = 2e4 + 3e6*X[k][0] - 0.01*X[k][2] + 500*X[k][3] + 2e3*rng.NormFloat64()
 	}
 	for _, alpha := range []float64{0, 50} {
-		b0, coef, r2 := Reference(X, y, alpha)
+		b0, coef, r2 := lassotest.Reference(X, y, alpha)
 		// Without a penalty the dual is infeasible and the gap never closes, as in
 		// scikit-learn: run a fixed number of iterations.
 		opts := Options{Alpha: alpha}
@@ -145,8 +145,8 @@ func TestConstantFeature(t *testing.T) {
 	for k := range X {
 		X[k] = append(X[k], 7.25)
 	}
-	alpha := 0.02 * AlphaMax(X, y)
-	b0, coef, r2 := Reference(X, y, alpha)
+	alpha := 0.02 * lassotest.AlphaMax(X, y)
+	b0, coef, r2 := lassotest.Reference(X, y, alpha)
 	res := fit3(t, share(t, X, y, testFrac), Options{Alpha: alpha})
 	checkFit(t, "constant feature", res[0], b0, coef, r2)
 	if c := res[0].Coefficients[4]; c != 0 {

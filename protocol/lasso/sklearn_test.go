@@ -72,7 +72,7 @@ func TestDiabetesAgainstSklearn(t *testing.T) {
 		for _, fit := range c.Fits {
 			name := fmt.Sprintf("diabetes scaled=%v alpha=%g", c.Scaled, fit.Alpha)
 			// The plaintext reference agrees with scikit-learn to high precision.
-			b0, coef, r2 := Reference(c.X, c.Y, fit.Alpha)
+			b0, coef, r2 := lassotest.Reference(c.X, c.Y, fit.Alpha)
 			for i := range coef {
 				if d := math.Abs(coef[i] - fit.Coef[i]); d > 1e-7*math.Max(1, math.Abs(fit.Coef[i])) {
 					t.Errorf("%s: reference coefficient %d = %.10g, scikit-learn %.10g", name, i, coef[i], fit.Coef[i])
@@ -116,7 +116,7 @@ func TestIllConditionedAgainstSklearn(t *testing.T) {
 	var tables []lassotest.Table
 	for _, c := range cases {
 		tb := lassotest.Conditioned(c.seed, c.n, c.d, c.cond, c.binary)
-		amax := AlphaMax(tb.X, tb.Y)
+		amax := lassotest.AlphaMax(tb.X, tb.Y)
 		var alphas []float64
 		for _, f := range c.fracs {
 			alphas = append(alphas, f*amax)

@@ -89,9 +89,9 @@ func TestStatisticsOneRound(t *testing.T) {
 // checks the protocol of the calls.
 func TestStepwise(t *testing.T) {
 	X, y := lassotest.Synthetic(6, 250, 5)
-	alpha := 0.1 * AlphaMax(X, y)
+	alpha := 0.1 * lassotest.AlphaMax(X, y)
 	data := share(t, X, y, testFrac)
-	b0, coef, r2 := Reference(X, y, alpha)
+	b0, coef, r2 := lassotest.Reference(X, y, alpha)
 	type out struct {
 		res          Result
 		steps        int
@@ -196,12 +196,12 @@ func TestReferenceOnExactData(t *testing.T) {
 	for k, r := range X {
 		y[k] = 2 + 3*r[0] - r[1]
 	}
-	b0, coef, r2 := Reference(X, y, 0)
+	b0, coef, r2 := lassotest.Reference(X, y, 0)
 	if math.Abs(b0-2) > 1e-9 || math.Abs(coef[0]-3) > 1e-9 || math.Abs(coef[1]+1) > 1e-9 || math.Abs(r2-1) > 1e-12 {
 		t.Errorf("Reference = %v, %v, %v", b0, coef, r2)
 	}
 	// A penalty beyond alphaMax zeroes every coefficient, and the intercept is the mean.
-	b0, coef, r2 = Reference(X, y, 1.01*AlphaMax(X, y))
+	b0, coef, r2 = lassotest.Reference(X, y, 1.01*lassotest.AlphaMax(X, y))
 	if coef[0] != 0 || coef[1] != 0 || r2 != 0 {
 		t.Errorf("Reference above alpha max = %v, %v, %v", b0, coef, r2)
 	}
@@ -221,7 +221,7 @@ func TestReveal(t *testing.T) {
 	}
 	var log [3][]event
 	res := run3(t, func(ctx context.Context, e *mpc.Engine, i int) (Result, error) {
-		return Fit(ctx, e, data[i], Options{Alpha: 0.05 * AlphaMax(X, y), Reveal: func(what string, v any) error {
+		return Fit(ctx, e, data[i], Options{Alpha: 0.05 * lassotest.AlphaMax(X, y), Reveal: func(what string, v any) error {
 			log[i] = append(log[i], event{what, v})
 			return nil
 		}})
@@ -258,7 +258,7 @@ func TestReveal(t *testing.T) {
 	defer net.Close()
 	stop := errors.New("disclosure log full")
 	_, err := mpc.RunLocal(ctx, net, rand.Reader, func(ctx context.Context, e *mpc.Engine, r protocol.Role) (Result, error) {
-		return Fit(ctx, e, data[r], Options{Alpha: 0.05 * AlphaMax(X, y), Reveal: func(string, any) error { return stop }})
+		return Fit(ctx, e, data[r], Options{Alpha: 0.05 * lassotest.AlphaMax(X, y), Reveal: func(string, any) error { return stop }})
 	})
 	if !errors.Is(err, stop) {
 		t.Errorf("fit with a failing Reveal: %v", err)
@@ -268,8 +268,8 @@ func TestReveal(t *testing.T) {
 // TestOneFeature fits a single feature (d = 1).
 func TestOneFeature(t *testing.T) {
 	X, y := lassotest.Synthetic(10, 150, 1)
-	alpha := 0.1 * AlphaMax(X, y)
-	b0, coef, r2 := Reference(X, y, alpha)
+	alpha := 0.1 * lassotest.AlphaMax(X, y)
+	b0, coef, r2 := lassotest.Reference(X, y, alpha)
 	res := fit3(t, share(t, X, y, testFrac), Options{Alpha: alpha})
 	checkFit(t, "one feature", res[0], b0, coef, r2)
 	if !res[0].Converged {

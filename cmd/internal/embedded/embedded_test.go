@@ -16,7 +16,7 @@ import (
 	"github.com/triad-mpc/triad/cmd/internal/synth"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
-	"github.com/triad-mpc/triad/protocol/lasso"
+	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
 	"github.com/triad-mpc/triad/protocol/session"
 )
 
@@ -262,7 +262,7 @@ func TestPlaintextJoinMatchesTheSession(t *testing.T) {
 	if len(y) != res.IntersectionSize || len(names) != len(res.Features) {
 		t.Fatalf("plaintext join: %d rows, %d features; session: %d rows, %d features", len(y), len(names), res.IntersectionSize, len(res.Features))
 	}
-	b0, coef, r2 := lasso.Reference(X, y, p.Model.Alpha)
+	b0, coef, r2 := lassotest.Reference(X, y, p.Model.Alpha)
 	for i, n := range names {
 		if math.Abs(res.Coefficients[n]-coef[i]) > 1e-4*math.Max(1, math.Abs(coef[i])) {
 			t.Errorf("%s: secure %g, plaintext %g", n, res.Coefficients[n], coef[i])

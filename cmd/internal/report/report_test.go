@@ -12,7 +12,7 @@ import (
 
 	"github.com/triad-mpc/triad/actors/actorstest"
 	"github.com/triad-mpc/triad/protocol"
-	"github.com/triad-mpc/triad/protocol/lasso"
+	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
 	"github.com/triad-mpc/triad/protocol/session"
 )
 
@@ -80,7 +80,7 @@ func crossValidate(X [][]float64, y []float64, alphas []float64, k int) *CV {
 					tx, ty = append(tx, X[i]), append(ty, y[i])
 				}
 			}
-			b0, coef, _ := lasso.Reference(tx, ty, a)
+			b0, coef, _ := lassotest.Reference(tx, ty, a)
 			var mse float64
 			for i := range vx {
 				p := b0

@@ -1,4 +1,5 @@
-// Package lassotest makes data for the tests and benchmarks of the lasso solver.
+// Package lassotest makes data for the tests and benchmarks of the lasso solver, and
+// fits it in plaintext (Reference) as the secure fit must.
 package lassotest
 
 import (
