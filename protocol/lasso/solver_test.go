@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,21 +168,22 @@ func TestOptionsAndData(t *testing.T) {
 		name string
 		data Data
 		opts Options
+		want string // a fragment of the error
 	}{
-		{"no features", Data{Y: make(fr.Vector, 3)}, Options{}},
-		{"one row", Data{X: []fr.Vector{make(fr.Vector, 1)}, Y: make(fr.Vector, 1)}, Options{}},
-		{"ragged", Data{X: []fr.Vector{make(fr.Vector, 2)}, Y: make(fr.Vector, 3)}, Options{}},
-		{"names", Data{Features: []string{"a", "b"}, X: good.X, Y: good.Y}, Options{}},
-		{"negative alpha", good, Options{Alpha: -1}},
-		{"NaN alpha", good, Options{Alpha: math.NaN()}},
-		{"negative tolerance", good, Options{Tol: -1}},
-		{"fraction bits", good, Options{FracBits: 60}},
-		{"input bits", good, Options{InputBits: 65}},
-		{"data fraction", Data{X: good.X, Y: good.Y, Frac: 70}, Options{}},
-		{"negative MaxIter", good, Options{MaxIter: -1}},
+		{"no features", Data{Y: make(fr.Vector, 3)}, Options{}, "no features"},
+		{"one row", Data{X: []fr.Vector{make(fr.Vector, 1)}, Y: make(fr.Vector, 1)}, Options{}, "1 rows: need at least 2"},
+		{"ragged", Data{X: []fr.Vector{make(fr.Vector, 2)}, Y: make(fr.Vector, 3)}, Options{}, "feature 0 has 2 rows, the outcome has 3"},
+		{"names", Data{Features: []string{"a", "b"}, X: good.X, Y: good.Y}, Options{}, "2 feature names for 1 columns"},
+		{"negative alpha", good, Options{Alpha: -1}, "alpha -1"},
+		{"NaN alpha", good, Options{Alpha: math.NaN()}, "alpha NaN"},
+		{"negative tolerance", good, Options{Tol: -1}, "tolerance -1"},
+		{"fraction bits", good, Options{FracBits: 60}, "60 fractional bits: want 24 to 40"},
+		{"input bits", good, Options{InputBits: 65}, "65 input bits"},
+		{"data fraction", Data{X: good.X, Y: good.Y, Frac: 70}, Options{}, "70 fractional bits in the data"},
+		{"negative MaxIter", good, Options{MaxIter: -1}, "MaxIter -1"},
 	} {
-		if _, err := NewSolver(nil, c.data, c.opts); err == nil {
-			t.Errorf("%s: accepted", c.name)
+		if _, err := NewSolver(nil, c.data, c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want one containing %q", c.name, err, c.want)
 		}
 	}
 	if _, err := NewSolver(nil, good, Options{Alpha: 0.5}); err != nil {
