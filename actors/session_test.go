@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,6 +191,7 @@ func TestFailureInEachStageAborts(t *testing.T) {
 					reg = NewRegistry()
 				}
 				errs := [3]error{}
+				rows := [2][][]int64{slices.Clone(f.tables[0].Rows), slices.Clone(f.tables[1].Rows)}
 				var wg sync.WaitGroup
 				for _, r := range protocol.Roles() {
 					wg.Go(func() {
@@ -204,6 +206,14 @@ func TestFailureInEachStageAborts(t *testing.T) {
 					})
 				}
 				wg.Wait()
+				// However it ended, no controller's session left its rows in memory.
+				for k, rs := range rows {
+					for _, row := range rs {
+						if slices.ContainsFunc(row, func(v int64) bool { return v != 0 }) {
+							t.Fatalf("%s's rows survived the failed session", protocol.Role(k))
+						}
+					}
+				}
 				if !errors.Is(errs[c.who], errInjected) || !strings.Contains(errs[c.who].Error(), c.stage) {
 					t.Fatalf("%s: err = %v, want the injected failure in %s", c.who, errs[c.who], c.stage)
 				}

@@ -460,3 +460,52 @@ func FuzzCheckHello(f *testing.F) {
 		}
 	})
 }
+
+// failingLog is a disclosure log's file that fails once a value named what is written.
+type failingLog struct{ what string }
+
+var errDisk = errors.New("disk full")
+
+func (f failingLog) Write(b []byte) (int, error) {
+	if strings.Contains(string(b), `"what":"`+f.what+`"`) {
+		return 0, errDisk
+	}
+	return len(b), nil
+}
+
+// TestStepEightRecordsAsItOpens makes controller B's disclosure log fail on the first
+// convergence bit: the fit stops there, during its iterations, before any coefficient
+// is opened, so each value reaches the log the moment it is opened, not at the end.
+func TestStepEightRecordsAsItOpens(t *testing.T) {
+	s := testSettings()
+	net := memnet.New()
+	defer net.Close()
+	tabs := tables(t, s, 60, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var errs [3]error
+	var logs [3]*protocol.Disclosure
+	var wg sync.WaitGroup
+	for _, r := range protocol.Roles() {
+		logs[r] = protocol.NewDisclosure(r, nil)
+		if r == protocol.ControllerB {
+			logs[r] = protocol.NewDisclosure(r, failingLog{lasso.RevealConverged})
+		}
+		wg.Go(func() { _, errs[r] = runOne(ctx, net.Transport(r), s, tabs[r], logs[r]) })
+	}
+	wg.Wait()
+	if !errors.Is(errs[protocol.ControllerB], errDisk) {
+		t.Fatalf("controller-b: err = %v, want the log's failure", errs[protocol.ControllerB])
+	}
+	for _, e := range logs[protocol.ControllerB].Entries() {
+		if e.What == lasso.RevealCoefficient {
+			t.Fatal("a coefficient was opened after the log failed")
+		}
+	}
+	for _, r := range protocol.ControllerB.Others() {
+		var ab *protocol.AbortedError
+		if !errors.As(errs[r], &ab) {
+			t.Errorf("%s: err = %v, want controller-b's abort", r, errs[r])
+		}
+	}
+}
