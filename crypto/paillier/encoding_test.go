@@ -3,6 +3,7 @@ package paillier
 import (
 	"bytes"
 	"math/big"
+	"strings"
 	"testing"
 )
 
@@ -99,9 +100,38 @@ func TestParsePublicKeyRejects(t *testing.T) {
 		"hs q·hs":             withHS(new(big.Int).Mod(new(big.Int).Mul(sk.q, hs), pk.nSquared)),
 		"hs n":                withHS(pk.n),
 	}
+	want := map[string]string{ // a fragment of each case's error
+		"1022-bit odd":        "public key modulus of 1022 bits: want [1024, 8192]",
+		"8194-bit odd":        "public key modulus of 8194 bits: want [1024, 8192]",
+		"empty":               "empty public key",
+		"empty generator":     "public key subgroup generator is not canonically encoded",
+		"even modulus":        "public key modulus is even",
+		"generator leading 0": "public key subgroup generator is not canonically encoded",
+		"hs 0":                "public key subgroup generator is not canonically encoded",
+		"hs 1":                "public key subgroup generator must lie in (1, n²)",
+		"hs n":                "public key subgroup generator is not a unit mod n",
+		"hs n²":               "public key subgroup generator must lie in (1, n²)",
+		"hs n²+1":             "public key subgroup generator must lie in (1, n²)",
+		"hs p":                "public key subgroup generator is not a unit mod n",
+		"hs q·hs":             "public key subgroup generator is not a unit mod n",
+		"modulus leading 0":   "public key modulus is not canonically encoded",
+		"modulus too long":    "bytes after the public key",
+		"modulus too short":   "public key announces",
+		"no generator":        "public key ends before the length of its subgroup generator",
+		"no modulus":          "public key modulus is not canonically encoded",
+		"small modulus":       "public key modulus of 4 bits: want [1024, 8192]",
+		"trailing byte":       "1 bytes after the public key",
+		"truncated":           "public key announces",
+		"truncated length":    "public key ends before the length of its subgroup generator",
+		"version 0":           "unknown public key version 0",
+		"version 1":           "public key version 1 has no subgroup generator: generate a new key",
+		"version 1 with hs":   "public key version 1 has no subgroup generator: generate a new key",
+		"version 3":           "unknown public key version 3",
+		"version only":        "public key ends before the length of its modulus",
+	}
 	for name, b := range cases {
-		if _, err := ParsePublicKey(b); err == nil {
-			t.Errorf("%s: ParsePublicKey accepted %x", name, b)
+		if _, err := ParsePublicKey(b); err == nil || !strings.Contains(err.Error(), want[name]) || want[name] == "" {
+			t.Errorf("%s: ParsePublicKey(%x) = %v, want an error containing %q", name, b, err, want[name])
 		}
 	}
 	if _, err := ParsePublicKey(encodeKey(odd(MinBits), big.NewInt(2))); err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 )
 
@@ -98,15 +100,16 @@ func TestSubgroupBits(t *testing.T) {
 
 func TestGenerateKeyRejectsSizes(t *testing.T) {
 	for _, bits := range []int{0, 512, 1022, 1025, 2047, MaxBits + 2} {
-		if _, err := GenerateKey(rand.Reader, bits); err == nil {
-			t.Errorf("GenerateKey(%d) succeeded", bits)
+		want := fmt.Sprintf("key size %d bits: want an even size in [%d, %d]", bits, MinBits, MaxBits)
+		if _, err := GenerateKey(rand.Reader, bits); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("GenerateKey(%d): err = %v, want %q", bits, err, want)
 		}
 	}
 }
 
 func TestGenerateKeyReaderFailure(t *testing.T) {
-	if _, err := GenerateKey(failingReader{}, testBits); err == nil {
-		t.Fatal("GenerateKey with a failing reader succeeded")
+	if _, err := GenerateKey(failingReader{}, testBits); !errors.Is(err, errNoEntropy) {
+		t.Fatalf("GenerateKey with a failing reader: err = %v, want the reader's error", err)
 	}
 }
 

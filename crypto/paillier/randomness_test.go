@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 func TestExponentBits(t *testing.T) {
@@ -357,10 +356,17 @@ func TestRandomnessParentContext(t *testing.T) {
 type gateReader struct {
 	closed  atomic.Bool
 	release chan struct{}
+	blocked chan struct{} // receives when a read waits at the closed gate, if not nil
 }
 
 func (g *gateReader) Read(b []byte) (int, error) {
 	if g.closed.Load() {
+		if g.blocked != nil {
+			select {
+			case g.blocked <- struct{}{}:
+			default:
+			}
+		}
 		<-g.release
 	}
 	return rand.Read(b)
@@ -368,7 +374,7 @@ func (g *gateReader) Read(b []byte) (int, error) {
 
 func TestNextHonoursContext(t *testing.T) {
 	pk := testKey(t, 0).Public()
-	gate := &gateReader{release: make(chan struct{})}
+	gate := &gateReader{release: make(chan struct{}), blocked: make(chan struct{}, 1)}
 	pool, err := NewRandomness(context.Background(), pk, gate, WithPoolSize(1), WithWorkers(1))
 	if err != nil {
 		t.Fatal(err)
@@ -376,15 +382,20 @@ func TestNextHonoursContext(t *testing.T) {
 	gate.closed.Store(true)
 	defer pool.Close()
 	defer close(gate.release) // let the blocked worker go before Close waits for it
-	// At most the pooled factor and the one being made come out; then the
-	// pool is starved and Next must give up when its context does.
-	for i := 0; ; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		_, err := pool.Next(ctx)
+	// The context ends once the worker waits at the gate: from then on no factor is
+	// made. Next hands out what is pooled first (at most the pooled factor and the
+	// one being made), then, the pool starved, gives up with its context.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-gate.blocked
 		cancel()
+	}()
+	for i := 0; ; i++ {
+		_, err := pool.Next(ctx)
 		if err != nil {
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("Next on a starved pool: %v, want context.DeadlineExceeded", err)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Next on a starved pool: %v, want its context's error", err)
 			}
 			break
 		}
