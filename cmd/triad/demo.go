@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 
+	"github.com/triad-mpc/triad/cmd/internal/cli"
 	"github.com/triad-mpc/triad/cmd/internal/embedded"
 	"github.com/triad-mpc/triad/cmd/internal/outputs"
 	"github.com/triad-mpc/triad/cmd/internal/synth"
@@ -26,7 +27,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	p.Model.Alpha = 0.05
 	settingFlags(fs, &p)
 	setLogs := logFlags(fs)
-	if err := parseFlags(fs, args, stdout); err != nil {
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if err := setLogs(); err != nil {
@@ -36,7 +37,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *rows < 10 || *overlap <= 0 || *overlap > 1 {
-		return usagef(fs, "demo: want --rows ≥ 10 and 0 < --overlap ≤ 1")
+		return cli.Usagef(fs, "demo: want --rows ≥ 10 and 0 < --overlap ≤ 1")
 	}
 	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	logging "github.com/ipfs/go-log/v2"
 
+	"github.com/triad-mpc/triad/cmd/internal/cli"
 	"github.com/triad-mpc/triad/protocol/session"
 )
 
@@ -51,7 +52,7 @@ func checkSettings(fs *flag.FlagSet, s session.Settings) error {
 	}
 	for f, key := range flagKeys() {
 		if key == se.Key {
-			return usagef(fs, "--%s %v: want %s", f, se.Value, se.Want)
+			return cli.Usagef(fs, "--%s %v: want %s", f, se.Value, se.Want)
 		}
 	}
 	return err
@@ -73,13 +74,13 @@ func logFlags(fs *flag.FlagSet) (apply func() error) {
 		case "json":
 			cfg.Format = logging.JSONOutput
 		default:
-			return usagef(fs, "--log-format %q: want text or json", *format)
+			return cli.Usagef(fs, "--log-format %q: want text or json", *format)
 		}
 		switch {
 		case *level != "":
 			l, err := logging.Parse(*level)
 			if err != nil {
-				return usagef(fs, "--log-level %q: want debug, info, warn or error", *level)
+				return cli.Usagef(fs, "--log-level %q: want debug, info, warn or error", *level)
 			}
 			cfg.Level = l
 			logging.SetupLogging(cfg)

@@ -14,6 +14,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 
+	"github.com/triad-mpc/triad/cmd/internal/cli"
 	"github.com/triad-mpc/triad/node"
 	"github.com/triad-mpc/triad/protocol"
 )
@@ -39,11 +40,11 @@ func runInit(_ context.Context, args []string, stdout io.Writer) error {
 	flags.Var(&listen, "listen", "multiaddr to listen on; repeat for several (default: TCP and QUIC on port 4001, 4002 or 4003 by role)")
 	force := flags.Bool("force", false, "replace an existing node.key and triad.toml (the site gets a new peer ID)")
 	transport := flags.String("transport", "tcp", "which of the listen addresses to give the other sites: tcp or quic")
-	if err := parseFlags(flags, args, stdout); err != nil {
+	if err := cli.Parse(flags, args, stdout); err != nil {
 		return err
 	}
 	if *roleName == "" || *dir == "" {
-		return usagef(flags, "init: --role and --dir are required")
+		return cli.Usagef(flags, "init: --role and --dir are required")
 	}
 	role, err := protocol.ParseRole(*roleName)
 	if err != nil {
@@ -62,7 +63,7 @@ func runInit(_ context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if *transport != "tcp" && *transport != "quic" {
-		return usagef(flags, "init: --transport %q: want tcp or quic", *transport)
+		return cli.Usagef(flags, "init: --transport %q: want tcp or quic", *transport)
 	}
 	id, err := initSite(*dir, role, listen, *force)
 	if err != nil {
@@ -229,11 +230,11 @@ func runID(_ context.Context, args []string, stdout io.Writer) error {
 	flags := cmdFlags("id")
 	path := flags.String("config", "", "the site's configuration file")
 	transport := flags.String("transport", "tcp", "which of the listen addresses to print: tcp or quic")
-	if err := parseFlags(flags, args, stdout); err != nil {
+	if err := cli.Parse(flags, args, stdout); err != nil {
 		return err
 	}
 	if *path == "" {
-		return usagef(flags, "id: --config is required")
+		return cli.Usagef(flags, "id: --config is required")
 	}
 	c, err := parseSiteConfig(*path)
 	if err != nil {
@@ -251,7 +252,7 @@ func runID(_ context.Context, args []string, stdout io.Writer) error {
 		return c.errorAt("key_file", "%v", err)
 	}
 	if *transport != "tcp" && *transport != "quic" {
-		return usagef(flags, "id: --transport %q: want tcp or quic", *transport)
+		return cli.Usagef(flags, "id: --transport %q: want tcp or quic", *transport)
 	}
 	a, _ := dialAddress(c.Listen, id, *transport)
 	_, err = fmt.Fprintln(stdout, a)

@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/triad-mpc/triad/actors"
+	"github.com/triad-mpc/triad/actors/console"
+	"github.com/triad-mpc/triad/cmd/internal/cli"
+	"github.com/triad-mpc/triad/cmd/internal/site"
 	"github.com/triad-mpc/triad/protocol/session"
 )
 
@@ -100,7 +106,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{nil, 0},
 		{errors.New("boom"), 1},
-		{&usageError{"bad"}, 2},
+		{&cli.UsageError{Msg: "bad"}, 2},
 		{fmt.Errorf("session: %w", &session.CohortError{Rows: 5, Features: 3, MinRows: 100}), 3},
 	} {
 		if got := exitCode(c.err); got != c.code {
@@ -135,5 +141,54 @@ func TestCrossValidationFlags(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || exitCode(err) != 2 {
 			t.Errorf("%v: err = %v, want one containing %q", c.args[9:], err, c.want)
 		}
+	}
+}
+
+// TestDemoAndConsole runs the demo with its console and reads the console once from
+// the terminal view while the demo's session is over: the view names the parties and
+// their steps.
+func TestDemoAndConsole(t *testing.T) {
+	dir := t.TempDir()
+	var out strings.Builder
+	addr := fmt.Sprintf("127.0.0.1:%d", port(t))
+	if err := dispatch(context.Background(), []string{"demo", "--rows", "300", "--out", dir, "--console", addr}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"synthetic data:", "coefficient", "secure (MPC)", "plaintext fit on"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("the demo's output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.html")); err != nil {
+		t.Fatal(err)
+	}
+	// The console closed with the demo: the terminal view says it cannot reach it.
+	err := dispatch(context.Background(), []string{"console", addr, "--once"}, new(strings.Builder))
+	if err == nil {
+		t.Fatal("triad console reached a console that is gone")
+	}
+	for _, args := range [][]string{{"console"}, {"console", addr, "--every", "0s"}} {
+		if err := dispatch(context.Background(), args, new(strings.Builder)); exitCode(err) != 2 {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestConsoleView(t *testing.T) {
+	reg := actors.NewRegistry()
+	reg.PlanSteps(actors.StepPlan{Name: "handshake", Steps: "0"})
+	var started strings.Builder
+	stop, err := site.StartConsole("127.0.0.1:0", &started, console.Party{Role: "third-party", Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	addr := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(started.String()), "debug console: http://"), "/")
+	var out strings.Builder
+	if err := dispatch(context.Background(), []string{"console", addr, "--once"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "third-party") || !strings.Contains(out.String(), "Settings check") {
+		t.Fatalf("triad console printed:\n%s", out.String())
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/actors/console"
+	"github.com/triad-mpc/triad/cmd/internal/cli"
 	"github.com/triad-mpc/triad/cmd/internal/outputs"
 	"github.com/triad-mpc/triad/cmd/internal/progress"
 	"github.com/triad-mpc/triad/cmd/internal/site"
@@ -25,11 +26,11 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	joinOnly := fs.Bool("join-only", false, "stop after step 7 (for benchmarks of the join)")
 	consoleAddr := fs.String("console", "", "serve the debug console on this host:port (e.g. 127.0.0.1:7070)")
 	setLogs := logFlags(fs)
-	if err := parseFlags(fs, args, stdout); err != nil {
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if *path == "" {
-		return usagef(fs, "node: --config is required")
+		return cli.Usagef(fs, "node: --config is required")
 	}
 	if err := setLogs(); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/triad-mpc/triad/cmd/internal/cli"
 	"github.com/triad-mpc/triad/cmd/internal/embedded"
 	"github.com/triad-mpc/triad/cmd/internal/outputs"
 	"github.com/triad-mpc/triad/protocol/join"
@@ -24,21 +25,21 @@ func runRun(ctx context.Context, args []string, stdout io.Writer) error {
 	p := session.Default()
 	settingFlags(fs, &p)
 	setLogs := logFlags(fs)
-	if err := parseFlags(fs, args, stdout); err != nil {
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if err := setLogs(); err != nil {
 		return err
 	}
 	if *a == "" || *b == "" || *id == "" || *outcome == "" {
-		return usagef(fs, "run: --controller-a, --controller-b, --id and --outcome are required")
+		return cli.Usagef(fs, "run: --controller-a, --controller-b, --id and --outcome are required")
 	}
 	if err := checkSettings(fs, p); err != nil {
 		return err
 	}
 	dialect, err := join.ParseDialect(*sep, *decimal)
 	if err != nil {
-		return usagef(fs, "run: %v", err)
+		return cli.Usagef(fs, "run: %v", err)
 	}
 	res, err := embedded.Run(ctx, embedded.Spec{FileA: *a, FileB: *b, ID: *id, Outcome: *outcome, Dialect: dialect, Out: *out, Settings: p,
 		Console: *consoleAddr, Stdout: stdout, Stderr: os.Stderr})

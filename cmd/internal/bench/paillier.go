@@ -1,20 +1,21 @@
-package main
+// Package bench holds the in-process benchmarks of triad bench: Paillier's operations
+// and the secure lasso fit. Each prints what it measured, as JSON or a table.
+package bench
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/big"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/triad-mpc/triad/cmd/internal/cli"
 	"github.com/triad-mpc/triad/crypto/paillier"
 )
 
@@ -43,22 +44,18 @@ type paillierBench struct {
 // their ratios stay meaningful.
 const paillierRounds = 4
 
-// benchPaillier runs "triad bench paillier [--bits 2048] [--ops N]": it
+// Paillier runs "triad bench paillier [--bits 2048] [--ops N]": it
 // measures the Paillier operations of steps 3–6 in one run and prints one JSON
 // object. It checks every decryption against the message it encrypted.
-func benchPaillier(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench paillier", flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+func Paillier(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := cli.NewFlags("bench paillier", "[--bits B] [--ops N]", "measure Paillier's operations of steps 3–6 with and without the speed-ups, as JSON")
 	bits := fs.Int("bits", paillier.DefaultBits, "modulus size in bits (2048 or 3072)")
 	ops := fs.Int("ops", 200, "operations per measurement")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("bench paillier: unexpected argument %q", fs.Arg(0))
-	}
 	if *ops < 1 {
-		return fmt.Errorf("bench paillier: --ops must be positive, have %d", *ops)
+		return cli.Usagef(fs, "bench paillier: --ops must be positive, have %d", *ops)
 	}
 	res := paillierBench{Bits: *bits, Ops: *ops, Cores: runtime.GOMAXPROCS(0), Rounds: min(*ops, paillierRounds)}
 

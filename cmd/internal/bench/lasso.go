@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -6,13 +6,12 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"time"
 
+	"github.com/triad-mpc/triad/cmd/internal/cli"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/lasso"
 	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
@@ -20,11 +19,11 @@ import (
 	"github.com/triad-mpc/triad/protocol/mpc"
 )
 
-// benchLasso measures the secure lasso fit from shares: synthetic data is dealt as
+// Lasso measures the secure lasso fit from shares: synthetic data is dealt as
 // Shamir shares and the three parties run in this process over an in-memory network,
 // optionally with a one-way latency per message.
-func benchLasso(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench lasso", flag.ContinueOnError)
+func Lasso(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := cli.NewFlags("bench lasso", "[--rows N] [--features D] [--latency-ms L] [--condition C] [--json]", "measure the secure lasso fit on shares of synthetic data, three parties in this process")
 	rows := fs.Int("rows", 100_000, "number of joined rows")
 	features := fs.Int("features", 30, "number of features")
 	latency := fs.Float64("latency-ms", 0, "one-way latency of every message, in milliseconds")
@@ -32,11 +31,11 @@ func benchLasso(ctx context.Context, args []string, stdout io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of the synthetic data")
 	condition := fs.Float64("condition", 0, "condition number of the standardised Gram matrix of the synthetic data (default: the mixed-unit count data of the tests)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if *rows < 2 || *features < 1 || *latency < 0 || *alpha < 0 || (*condition != 0 && *condition < 1) {
-		return errors.New("bench lasso: need --rows ≥ 2, --features ≥ 1, non-negative --latency-ms and --alpha, and --condition ≥ 1")
+		return cli.Usagef(fs, "bench lasso: need --rows ≥ 2, --features ≥ 1, non-negative --latency-ms and --alpha, and --condition ≥ 1")
 	}
 	const frac = 24
 	var X [][]float64
