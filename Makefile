@@ -40,6 +40,7 @@ fuzz:
 	$(GO) test ./crypto/paillier/ -run XXX -fuzz FuzzParsePublicKey -fuzztime 20s
 	$(GO) test ./crypto/paillier/ -run XXX -fuzz FuzzParseCiphertext -fuzztime 20s
 	$(GO) test ./crypto/paillier/ -run XXX -fuzz FuzzUnpack -fuzztime 20s
+	$(GO) test ./crypto/paillier/ -run XXX -fuzz FuzzMontgomeryMul -fuzztime 20s
 	$(GO) test ./crypto/keyedhash/ -run XXX -fuzz FuzzJointKey -fuzztime 20s
 	$(GO) test ./node/ -run XXX -fuzz FuzzReadFrame -fuzztime 20s
 	$(GO) test ./node/ -run XXX -fuzz FuzzParseHello -fuzztime 20s
