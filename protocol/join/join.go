@@ -124,8 +124,10 @@ type Party struct {
 	pk    [2]*paillier.PublicKey // by controller role: ControllerA, ControllerB
 	rows  int                    // intersection size
 	adds  []fr.Vector            // a controller's additive shares, by column of the schema
-	match [2][][]*paillier.Ciphertext
+	match [2][][]byte            // the third party's matched rows' ciphertexts, by controller
 	out   *Shares
+
+	held, heldPeak int64 // ciphertext bytes the third party holds, now and at most (under mu)
 }
 
 // Option changes how a party runs, never what the parties agree on.
@@ -178,7 +180,7 @@ func (p *Party) Wipe() {
 	p.adds = nil
 	p.out.Wipe()
 	p.out = nil
-	p.match = [2][][]*paillier.Ciphertext{}
+	p.match = [2][][]byte{}
 	clear(p.tags)
 	p.tags = nil
 	if t := p.table; t != nil {
