@@ -14,38 +14,90 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/triad-mpc/triad/crypto/paillier"
 	"github.com/triad-mpc/triad/protocol"
+	"github.com/triad-mpc/triad/protocol/join"
 )
 
 // benchJoinReport is what "triad bench join --json" prints.
 type benchJoinReport struct {
-	Rows             int              `json:"rows"`
-	FeaturesA        int              `json:"features_a"`
-	FeaturesB        int              `json:"features_b"`
-	Overlap          float64          `json:"overlap"`
-	PaillierBits     int              `json:"paillier_bits"`
-	IntersectionSize int              `json:"intersection_size"`
-	TotalSeconds     float64          `json:"total_seconds"`
-	Steps            []stepResult     `json:"steps"`
-	PeakRSSBytes     map[string]int64 `json:"peak_rss_bytes"`
+	RowsA            int                    `json:"rows_a"`
+	RowsB            int                    `json:"rows_b"`
+	FeaturesA        int                    `json:"features_a"`
+	FeaturesB        int                    `json:"features_b"`
+	Overlap          float64                `json:"overlap"`
+	PaillierBits     int                    `json:"paillier_bits"`
+	IntersectionSize int                    `json:"intersection_size"`
+	TotalSeconds     float64                `json:"total_seconds"`
+	Steps            []stepResult           `json:"steps"`
+	PeakRSSBytes     map[string]int64       `json:"peak_rss_bytes"`
+	CPUSeconds       map[string]float64     `json:"cpu_seconds"`
+	Paillier         map[string]paillierOps `json:"paillier_ops"`
+}
+
+// paillierOps counts the Paillier operations one party makes in steps 3–6. They follow
+// from the sizes (the protocol makes no others): a controller encrypts each of its rows
+// and a mask for each matched row of the other's, and decrypts its own matched rows; the
+// third party adds and re-randomises every matched ciphertext of both. Additions are
+// one modular multiplication each and not counted in the rate, which is per CPU second
+// of the party's process.
+type paillierOps struct {
+	Encryptions                 int     `json:"encryptions"`
+	Decryptions                 int     `json:"decryptions"`
+	Additions                   int     `json:"additions"`
+	Rerandomisations            int     `json:"rerandomisations"`
+	ExponentiationsPerCPUSecond float64 `json:"exponentiations_per_cpu_s"`
+}
+
+// countPaillier fills in each party's operation counts for a join of rows[k] rows with
+// cols[k] columns at controller k and m matched rows.
+func countPaillier(rep *benchJoinReport, rows, cols [2]int, m int) error {
+	l, err := paillier.NewLayout(join.DefaultParams().Fixed.Bits, join.DefaultParams().Kappa, rep.PaillierBits)
+	if err != nil {
+		return err
+	}
+	ctrl := [2]protocol.Role{protocol.ControllerA, protocol.ControllerB}
+	var tp paillierOps
+	for k, r := range ctrl {
+		own, other := l.Ciphertexts(cols[k]), l.Ciphertexts(cols[1-k])
+		rep.Paillier[r.String()] = paillierOps{Encryptions: rows[k]*own + m*other, Decryptions: m * own}
+		tp.Additions += m * own
+		tp.Rerandomisations += m * own
+	}
+	rep.Paillier[protocol.ThirdParty.String()] = tp
+	for name, ops := range rep.Paillier {
+		if cpu := rep.CPUSeconds[name]; cpu > 0 {
+			ops.ExponentiationsPerCPUSecond = float64(ops.Encryptions+ops.Decryptions+ops.Rerandomisations) / cpu
+			rep.Paillier[name] = ops
+		}
+	}
+	return nil
 }
 
 // benchJoin measures steps 1–7 with the three parties as separate "triad node"
 // processes on loopback, so that each party's time, traffic and peak memory are its own.
 func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench join", flag.ContinueOnError)
-	rows := fs.Int("rows", 5000, "rows per controller")
+	rows := fs.Int("rows", 5000, "rows per controller, unless --rows-a or --rows-b is given")
+	rowsA := fs.Int("rows-a", 0, "rows at controller A (default --rows)")
+	rowsB := fs.Int("rows-b", 0, "rows at controller B (default --rows)")
 	fa := fs.Int("features-a", 15, "feature columns at controller A (which also holds the outcome)")
 	fb := fs.Int("features-b", 15, "feature columns at controller B")
-	overlap := fs.Float64("overlap", 0.7, "share of A's rows that B also has")
+	overlap := fs.Float64("overlap", 0.7, "share of the smaller side's rows that the other also has")
 	bits := fs.Int("bits", 2048, "Paillier modulus size")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	keep := fs.String("keep", "", "keep the sites' folders and logs here instead of a temporary folder")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *rows < 1 || *fa < 1 || *fb < 1 || *overlap < 0 || *overlap > 1 {
-		return errors.New("bench join: want --rows, --features-a, --features-b ≥ 1 and 0 ≤ --overlap ≤ 1")
+	if *rowsA == 0 {
+		*rowsA = *rows
+	}
+	if *rowsB == 0 {
+		*rowsB = *rows
+	}
+	if *rowsA < 1 || *rowsB < 1 || *fa < 1 || *fb < 1 || *overlap < 0 || *overlap > 1 {
+		return errors.New("bench join: want --rows (or --rows-a and --rows-b), --features-a, --features-b ≥ 1 and 0 ≤ --overlap ≤ 1")
 	}
 	dir := *keep
 	if dir == "" {
@@ -58,7 +110,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: *rows, Overlap: *overlap, Minimal: true, ExtraA: *fa, ExtraB: *fb, Seed: 7})
+	fileA, fileB, err := writeSynth(dir, synthSpec{Rows: *rowsA, RowsB: *rowsB, Overlap: *overlap, Minimal: true, ExtraA: *fa, ExtraB: *fb, Seed: 7})
 	if err != nil {
 		return err
 	}
@@ -95,12 +147,14 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("bench join: %w", err)
 	}
-	rep := benchJoinReport{Rows: *rows, FeaturesA: *fa, FeaturesB: *fb, Overlap: *overlap, PaillierBits: *bits,
-		PeakRSSBytes: map[string]int64{}}
+	rep := benchJoinReport{RowsA: *rowsA, RowsB: *rowsB, FeaturesA: *fa, FeaturesB: *fb, Overlap: *overlap, PaillierBits: *bits,
+		PeakRSSBytes: map[string]int64{}, CPUSeconds: map[string]float64{}, Paillier: map[string]paillierOps{}}
 	for _, r := range protocol.Roles() {
 		if ru, ok := cmds[r].ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rep.PeakRSSBytes[r.String()] = ru.Maxrss * 1024
 		}
+		ps := cmds[r].ProcessState
+		rep.CPUSeconds[r.String()] = (ps.UserTime() + ps.SystemTime()).Seconds()
 		var res result
 		b, err := os.ReadFile(filepath.Join(filepath.Dir(cfgs[r]), "out", "result.json"))
 		if err != nil {
@@ -115,20 +169,31 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 			rep.Steps = mergeStep(rep.Steps, s)
 		}
 	}
+	// Controller A holds the outcome and its features; the bench drops no rows.
+	if err := countPaillier(&rep, [2]int{*rowsA, *rowsB}, [2]int{*fa + 1, *fb}, rep.IntersectionSize); err != nil {
+		return err
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(stdout, "steps 1–7: %d rows per controller, %d+%d features, %d matched, %d-bit Paillier, three processes\n",
-		rep.Rows, rep.FeaturesA, rep.FeaturesB, rep.IntersectionSize, rep.PaillierBits)
+	fmt.Fprintf(stdout, "steps 1–7: %d rows at A, %d at B, %d+%d features, %d matched, %d-bit Paillier, three processes\n",
+		rep.RowsA, rep.RowsB, rep.FeaturesA, rep.FeaturesB, rep.IntersectionSize, rep.PaillierBits)
 	fmt.Fprintf(stdout, "%-13s %-5s %9s %14s %14s %14s\n", "stage", "steps", "seconds", "sent by A", "sent by B", "sent by 3rd")
 	for _, s := range rep.Steps {
 		fmt.Fprintf(stdout, "%-13s %-5s %9.2f %14d %14d %14d\n", s.Name, s.Steps, s.Seconds,
 			s.BytesSent["controller-a"], s.BytesSent["controller-b"], s.BytesSent["third-party"])
 	}
-	fmt.Fprintf(stdout, "total %.2fs; peak RSS A %d MiB, B %d MiB, third party %d MiB\n", rep.TotalSeconds,
-		rep.PeakRSSBytes["controller-a"]>>20, rep.PeakRSSBytes["controller-b"]>>20, rep.PeakRSSBytes["third-party"]>>20)
+	fmt.Fprintf(stdout, "%-13s %12s %12s %12s %12s %9s %10s %9s\n", "party", "encryptions", "decryptions", "additions",
+		"rerandomised", "peak MiB", "CPU s", "exp/CPU s")
+	for _, r := range protocol.Roles() {
+		n := r.String()
+		o := rep.Paillier[n]
+		fmt.Fprintf(stdout, "%-13s %12d %12d %12d %12d %9d %10.1f %9.0f\n", n, o.Encryptions, o.Decryptions, o.Additions,
+			o.Rerandomisations, rep.PeakRSSBytes[n]>>20, rep.CPUSeconds[n], o.ExponentiationsPerCPUSecond)
+	}
+	fmt.Fprintf(stdout, "total %.2fs\n", rep.TotalSeconds)
 	return nil
 }
 
