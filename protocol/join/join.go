@@ -10,6 +10,15 @@
 // and each controller decrypts value+mask for its own cells: the two controllers now hold
 // additive integer shares of every cell. Finally each controller Shamir-shares its
 // additive shares among all three parties, who add what they receive.
+//
+// Every step streams in messages of a bounded size (WithBatchBytes), and a sender waits
+// while its receiver is behind, so no party buffers without limit. A controller holds
+// its plaintext table and one copy of the joined table's shares (its additive shares,
+// which step 7 turns into Shamir shares in place, batch by batch). The third party
+// matches rows as they arrive and keeps, as bytes, only the ciphertexts of rows that have
+// matched or still may: every row of a controller while the other is still sending, and
+// afterwards only rows whose tag the other sent. It reads both controllers at once, so
+// how long one waits says nothing of the other's table.
 package join
 
 import (
