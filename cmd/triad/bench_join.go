@@ -11,8 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/triad-mpc/triad/crypto/paillier"
 	"github.com/triad-mpc/triad/protocol"
@@ -138,20 +142,31 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	// A child's rusage peak includes the bench's own memory at the fork (Linux keeps
+	// the high-water mark across exec), so watch each node's own instead.
+	var hwm [3]atomic.Int64
+	stop := make(chan struct{})
+	var watched sync.WaitGroup
+	for _, r := range protocol.Roles() {
+		watched.Go(func() { watchPeakRSS(cmds[r].Process.Pid, &hwm[r], stop) })
+	}
 	var errs []error
 	for _, r := range protocol.Roles() {
 		if err := cmds[r].Wait(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w (log: %s)", r, err, filepath.Join(dir, r.String()+".log")))
 		}
 	}
+	close(stop)
+	watched.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("bench join: %w", err)
 	}
 	rep := benchJoinReport{RowsA: *rowsA, RowsB: *rowsB, FeaturesA: *fa, FeaturesB: *fb, Overlap: *overlap, PaillierBits: *bits,
 		PeakRSSBytes: map[string]int64{}, CPUSeconds: map[string]float64{}, Paillier: map[string]paillierOps{}}
 	for _, r := range protocol.Roles() {
-		if ru, ok := cmds[r].ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rep.PeakRSSBytes[r.String()] = ru.Maxrss * 1024
+		rep.PeakRSSBytes[r.String()] = hwm[r].Load()
+		if ru, ok := cmds[r].ProcessState.SysUsage().(*syscall.Rusage); ok && hwm[r].Load() == 0 {
+			rep.PeakRSSBytes[r.String()] = ru.Maxrss * 1024 // no /proc: an upper bound
 		}
 		ps := cmds[r].ProcessState
 		rep.CPUSeconds[r.String()] = (ps.UserTime() + ps.SystemTime()).Seconds()
@@ -195,6 +210,33 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "total %.2fs\n", rep.TotalSeconds)
 	return nil
+}
+
+// watchPeakRSS keeps in peak the largest VmHWM (the process's own peak resident set)
+// that /proc shows for pid, read every 100 ms until stop is closed or the process is
+// gone. The mark only grows, so a read misses only a peak made in the last interval.
+func watchPeakRSS(pid int, peak *atomic.Int64, stop <-chan struct{}) {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
+					peak.Store(max(peak.Load(), kb*1024))
+				}
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // benchSites writes three sites' keys and configurations under dir, wired to each other
