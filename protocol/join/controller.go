@@ -90,7 +90,9 @@ func (p *Party) encrypt(ctx context.Context) error {
 	t := p.table
 	offset := p.params.Fixed.OffsetBig()
 	per := p.layout.Ciphertexts(len(t.Columns))
-	pool, err := paillier.NewRandomness(ctx, pk, p.random, paillier.WithLimit(len(t.Rows)*per))
+	// This controller owns the key, so its factors come by CRT over p² and q², with
+	// exponents uniform in the subgroup (crypto/paillier/doc.go).
+	pool, err := paillier.NewRandomness(ctx, pk, p.random, paillier.WithLimit(len(t.Rows)*per), paillier.WithPrivateKey(p.sk))
 	if err != nil {
 		return err
 	}

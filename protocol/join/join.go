@@ -10,6 +10,15 @@
 // and each controller decrypts value+mask for its own cells: the two controllers now hold
 // additive integer shares of every cell. Finally each controller Shamir-shares its
 // additive shares among all three parties, who add what they receive.
+//
+// Every step streams in messages of a bounded size (WithBatchBytes), and a sender waits
+// while its receiver is behind, so no party buffers without limit. A controller holds
+// its plaintext table and one copy of the joined table's shares (its additive shares,
+// which step 7 turns into Shamir shares in place, batch by batch). The third party
+// matches rows as they arrive and keeps, as bytes, only the ciphertexts of rows that have
+// matched or still may: every row of a controller while the other is still sending, and
+// afterwards only rows whose tag the other sent. It reads both controllers at once, so
+// how long one waits says nothing of the other's table.
 package join
 
 import (
@@ -135,8 +144,10 @@ type Party struct {
 	pk    [2]*paillier.PublicKey // by controller role: ControllerA, ControllerB
 	rows  int                    // intersection size
 	adds  []fr.Vector            // a controller's additive shares, by column of the schema
-	match [2][][]*paillier.Ciphertext
+	match [2][][]byte            // the third party's matched rows' ciphertexts, by controller
 	out   *Shares
+
+	held, heldPeak int64 // ciphertext bytes the third party holds, now and at most (under mu)
 }
 
 // Option changes how a party runs, never what the parties agree on.
@@ -189,7 +200,7 @@ func (p *Party) Wipe() {
 	p.adds = nil
 	p.out.Wipe()
 	p.out = nil
-	p.match = [2][][]*paillier.Ciphertext{}
+	p.match = [2][][]byte{}
 	clear(p.tags)
 	p.tags = nil
 	if p.table != nil {

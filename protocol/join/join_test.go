@@ -15,11 +15,13 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/triad-mpc/triad/crypto/keyedhash"
 	"github.com/triad-mpc/triad/crypto/shamir"
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/memnet"
+	"github.com/triad-mpc/triad/protocol/wire"
 )
 
 // testParams uses 1024-bit keys so the suite stays quick; the protocol is the same.
@@ -119,6 +121,17 @@ func runParties(t *testing.T, tr func(protocol.Role) protocol.Transport, f fixtu
 // run gives a party the schema the handshake would agree for f's tables and runs its
 // stages in order.
 func run(ctx context.Context, p *Party, f fixture) (*Shares, error) {
+	p.UseSchema(schemaOf(f))
+	for _, st := range p.Stages() {
+		if err := st.Run(ctx); err != nil {
+			return nil, fmt.Errorf("step %s (%s): %w", st.Steps, st.Name, err)
+		}
+	}
+	return p.TakeResult(), nil
+}
+
+// schemaOf is the schema the handshake would agree for f's tables.
+func schemaOf(f fixture) Schema {
 	s := Schema{Outcome: f.a.Outcome}
 	for _, t := range []struct {
 		r protocol.Role
@@ -128,13 +141,7 @@ func run(ctx context.Context, p *Party, f fixture) (*Shares, error) {
 			s.Columns, s.Owner = append(s.Columns, c), append(s.Owner, t.r)
 		}
 	}
-	p.UseSchema(s)
-	for _, st := range p.Stages() {
-		if err := st.Run(ctx); err != nil {
-			return nil, fmt.Errorf("step %s (%s): %w", st.Steps, st.Name, err)
-		}
-	}
-	return p.TakeResult(), nil
+	return s
 }
 
 // reconstruct opens the table from the shares of parties i and j.
@@ -214,27 +221,145 @@ func TestJoinInMemory(t *testing.T) {
 }
 
 // TestJoinManyBatches streams every step in many messages: with 1-byte batches each
-// message carries one row, one row of masks or one share.
+// message carries one row, one row of masks or one share. The inputs span many batches
+// on both sides, of equal and of unequal sizes.
 func TestJoinManyBatches(t *testing.T) {
-	f := newFixture(t, 23, 19, 11)
-	var mu sync.Mutex
-	msgs := map[[2]protocol.Role]int{}
-	net := memnet.New(memnet.WithTap(func(from, to protocol.Role, msg []byte) {
-		mu.Lock()
-		msgs[[2]protocol.Role{from, to}]++
-		mu.Unlock()
-	}))
-	defer net.Close()
-	s, _ := runParties(t, net.Transport, f, WithBatchBytes(1))
-	checkJoin(t, s, f)
-	// Controller A sends each of its 23 rows, each of the 11 rows of masks and each
-	// of its shares of 11·5 cells in a message of its own.
-	a, tp := protocol.ControllerA, protocol.ThirdParty
-	if got, min := msgs[[2]protocol.Role{a, tp}], 23+11+11*5; got < min {
-		t.Fatalf("controller A sent %d messages to the third party, want at least %d", got, min)
+	for _, c := range []struct {
+		name           string
+		nA, nB, common int
+	}{
+		{"similar", 23, 19, 11},
+		{"B larger", 9, 67, 7},
+		{"A larger", 67, 9, 6},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, c.nA, c.nB, c.common)
+			var mu sync.Mutex
+			msgs := map[[2]protocol.Role]int{}
+			net := memnet.New(memnet.WithTap(func(from, to protocol.Role, msg []byte) {
+				mu.Lock()
+				msgs[[2]protocol.Role{from, to}]++
+				mu.Unlock()
+			}))
+			defer net.Close()
+			s, _ := runParties(t, net.Transport, f, WithBatchBytes(1))
+			checkJoin(t, s, f)
+			// Each controller sends each of its rows, each of the matched rows of masks
+			// and each of its shares of the matched cells in a message of its own.
+			cells := c.common * (len(f.a.Columns) + len(f.b.Columns))
+			tp := protocol.ThirdParty
+			for _, w := range []struct {
+				r    protocol.Role
+				rows int
+			}{{protocol.ControllerA, c.nA}, {protocol.ControllerB, c.nB}} {
+				if got, min := msgs[[2]protocol.Role{w.r, tp}], w.rows+c.common+cells; got < min {
+					t.Errorf("%s sent %d messages to the third party, want at least %d", w.r, got, min)
+				}
+				if got, min := msgs[[2]protocol.Role{tp, w.r}], c.common; got < min {
+					t.Errorf("the third party sent %d messages to %s, want at least %d", got, w.r, min)
+				}
+			}
+		})
 	}
-	if got, min := msgs[[2]protocol.Role{tp, a}], 11; got < min {
-		t.Fatalf("the third party sent %d messages to controller A, want at least %d", got, min)
+}
+
+// gatedTransport holds back controller B's rows from the third party until controller
+// A's last row has arrived, so that the test knows what the third party could match
+// when each row came.
+type gatedTransport struct {
+	protocol.Transport
+	once  sync.Once
+	aDone chan struct{}
+	fromB int
+}
+
+func (g *gatedTransport) Recv(ctx context.Context, from protocol.Role) ([]byte, error) {
+	if from == protocol.ControllerB {
+		if g.fromB++; g.fromB > 1 { // B's first message is its public key
+			select {
+			case <-g.aDone:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	b, err := g.Transport.Recv(ctx, from)
+	if err == nil && from == protocol.ControllerA {
+		env := new(wire.Envelope)
+		if proto.Unmarshal(b, env) == nil && env.GetRows().GetLast() {
+			g.once.Do(func() { close(g.aDone) })
+		}
+	}
+	return b, err
+}
+
+// TestThirdPartyHoldsOnlyMatches checks that the third party keeps the ciphertexts of
+// matched rows only: once A's stream has ended, none of B's unmatched rows, and after
+// step 4 none of A's.
+func TestThirdPartyHoldsOnlyMatches(t *testing.T) {
+	const nA, nB, common = 13, 71, 8
+	f := newFixture(t, nA, nB, common)
+	net := memnet.New()
+	defer net.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p := testParams()
+	var tp *Party
+	var afterMatch int64
+	out, err := protocol.RunParties(ctx, func(ctx context.Context, r protocol.Role) (*Shares, error) {
+		log := protocol.NewDisclosure(r, nil)
+		switch r {
+		case protocol.ControllerA:
+			party, err := NewController(net.Transport(r), f.a, p, log, WithBatchBytes(1))
+			if err != nil {
+				return nil, err
+			}
+			return run(ctx, party, f)
+		case protocol.ControllerB:
+			party, err := NewController(net.Transport(r), f.b, p, log, WithBatchBytes(1))
+			if err != nil {
+				return nil, err
+			}
+			return run(ctx, party, f)
+		}
+		g := &gatedTransport{Transport: net.Transport(r), aDone: make(chan struct{})}
+		party, err := NewThirdParty(g, p, log, WithBatchBytes(1))
+		if err != nil {
+			return nil, err
+		}
+		tp = party
+		// As run, stopping after step 4 to look at what the third party holds.
+		party.UseSchema(schemaOf(f))
+		for _, st := range party.Stages() {
+			if err := st.Run(ctx); err != nil {
+				return nil, fmt.Errorf("step %s (%s): %w", st.Steps, st.Name, err)
+			}
+			if st.Name == StageIntersection {
+				party.mu.Lock()
+				afterMatch = party.held
+				party.mu.Unlock()
+			}
+		}
+		return party.TakeResult(), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkJoin(t, out, f)
+	width := func(cols int) int64 {
+		return int64(tp.layout.Ciphertexts(cols) * tp.pk[0].CiphertextSize())
+	}
+	wA, wB := width(len(f.a.Columns)), width(len(f.b.Columns))
+	if want := common * (wA + wB); afterMatch != want {
+		t.Errorf("after step 4 the third party holds %d bytes of ciphertexts, want %d (%d matched rows)", afterMatch, want, common)
+	}
+	// All of A's rows, then B's matched rows only.
+	if want := nA*wA + common*wB; tp.heldPeak != want {
+		t.Errorf("the third party held up to %d bytes of ciphertexts, want %d: all of A's %d rows and B's %d matched of %d",
+			tp.heldPeak, want, nA, common, nB)
+	}
+	if tp.held != 0 {
+		t.Errorf("after step 6 the third party still holds %d bytes of ciphertexts", tp.held)
 	}
 }
 

@@ -15,8 +15,9 @@ import (
 
 // Spec describes synthetic data for the demo and the benchmarks.
 type Spec struct {
-	Rows    int     // rows per controller
-	Overlap float64 // share of the hospital's patients that the insurer also has
+	Rows    int     // rows per controller (the hospital's, if RowsB is set)
+	RowsB   int     // the insurer's rows, if not Rows
+	Overlap float64 // share of the smaller side's people that the other also has
 	Missing float64 // chance that a value is missing
 	ExtraA  int     // generic extra columns at the hospital (benchmarks)
 	ExtraB  int     // generic extra columns at the insurer
@@ -62,14 +63,18 @@ func newPatient(r *rand.Rand, i int) patient {
 // Write writes hospital.csv and insurer.csv into dir and returns their paths.
 func Write(dir string, s Spec) (string, string, error) {
 	r := rand.New(rand.NewPCG(s.Seed, 0x747269616421))
-	common := int(math.Round(float64(s.Rows) * s.Overlap))
-	people := make([]patient, 2*s.Rows-common)
+	nA, nB := s.Rows, s.RowsB
+	if nB == 0 {
+		nB = nA
+	}
+	common := int(math.Round(float64(min(nA, nB)) * s.Overlap))
+	people := make([]patient, nA+nB-common)
 	for i := range people {
 		people[i] = newPatient(r, i)
 	}
-	// The hospital has people[0:Rows]; the insurer the last `common` of those and others.
-	hosp := people[:s.Rows]
-	ins := append(append([]patient(nil), people[s.Rows-common:s.Rows]...), people[s.Rows:]...)
+	// The hospital has people[0:nA]; the insurer the last `common` of those and others.
+	hosp := people[:nA]
+	ins := append(append([]patient(nil), people[nA-common:nA]...), people[nA:]...)
 	r.Shuffle(len(ins), func(i, j int) { ins[i], ins[j] = ins[j], ins[i] })
 
 	aCols, bCols := hospitalColumns, insurerColumns
