@@ -16,6 +16,7 @@ import (
 
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/join/jointest"
 	"github.com/triad-mpc/triad/protocol/lasso"
 	"github.com/triad-mpc/triad/protocol/lasso/lassotest"
 	"github.com/triad-mpc/triad/protocol/memnet"
@@ -147,17 +148,6 @@ func (f *faultyTransport) Send(ctx context.Context, to protocol.Role, msg []byte
 	return f.Transport.Send(ctx, to, msg)
 }
 
-// envelopeOf reports whether msg is a join message whose body is of type T; step 8's
-// messages are not envelopes.
-func envelopeOf[T any](msg []byte) bool {
-	env := new(wire.Envelope)
-	if proto.Unmarshal(msg, env) != nil || env.GetBody() == nil {
-		return false
-	}
-	_, ok := env.GetBody().(T)
-	return ok
-}
-
 // TestFailureInEachStageAborts makes one party fail in each stage and checks that it
 // tells the others, with and without a registry watching: both survivors stop with
 // the failing party's abort, not at their deadline, and the failing party's own
@@ -168,12 +158,12 @@ func TestFailureInEachStageAborts(t *testing.T) {
 		who   protocol.Role
 		kind  func([]byte) bool
 	}{
-		{"handshake", protocol.ControllerB, envelopeOf[*wire.Envelope_Hello]},
-		{"hashing", protocol.ControllerA, envelopeOf[*wire.Envelope_Opening]},
-		{"encryption", protocol.ControllerB, envelopeOf[*wire.Envelope_Rows]},
-		{"intersection", protocol.ThirdParty, envelopeOf[*wire.Envelope_Count]},
-		{"masking", protocol.ThirdParty, envelopeOf[*wire.Envelope_Ciphertexts]},
-		{"resharing", protocol.ControllerA, envelopeOf[*wire.Envelope_Shares]},
+		{"handshake", protocol.ControllerB, jointest.IsEnvelope[*wire.Envelope_Hello]},
+		{"hashing", protocol.ControllerA, jointest.IsEnvelope[*wire.Envelope_Opening]},
+		{"encryption", protocol.ControllerB, jointest.IsEnvelope[*wire.Envelope_Rows]},
+		{"intersection", protocol.ThirdParty, jointest.IsEnvelope[*wire.Envelope_Count]},
+		{"masking", protocol.ThirdParty, jointest.IsEnvelope[*wire.Envelope_Ciphertexts]},
+		{"resharing", protocol.ControllerA, jointest.IsEnvelope[*wire.Envelope_Shares]},
 		{"regression", protocol.ControllerB, func(msg []byte) bool {
 			env := new(wire.Envelope)
 			return proto.Unmarshal(msg, env) != nil || env.GetBody() == nil
@@ -313,22 +303,5 @@ func newTwoTables(t *testing.T, n, skip int) twoTables {
 	p.Join.PaillierBits = 1024
 	p.Model.MinRows = 20
 	p.Model.MaxIter = 50
-	a := &join.Table{Columns: []string{"x1", "y"}, Outcome: "y"}
-	b := &join.Table{Columns: []string{"x2"}}
-	enc := func(v float64) int64 {
-		e, err := p.Join.Fixed.Encode(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
-	for i := range n {
-		id := fmt.Sprintf("p%03d", i)
-		x1, x2 := float64(i%17)-8, float64((i*7)%13)*0.5
-		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, []int64{enc(x1), enc(2*x1 - 3*x2 + float64(i%5))})
-		if i >= skip {
-			b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, []int64{enc(x2)})
-		}
-	}
-	return twoTables{settings: p, tables: [3]*join.Table{a, b, nil}}
+	return twoTables{settings: p, tables: jointest.Tables(t, p.Join.Fixed, n, skip)}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/triad-mpc/triad/protocol"
 	"github.com/triad-mpc/triad/protocol/join"
+	"github.com/triad-mpc/triad/protocol/join/jointest"
 	"github.com/triad-mpc/triad/protocol/lasso"
 	"github.com/triad-mpc/triad/protocol/memnet"
 	"github.com/triad-mpc/triad/protocol/wire"
@@ -171,27 +172,9 @@ func TestJoinSchemaRules(t *testing.T) {
 }
 
 // tables returns two controllers' tables of n and n-skip rows sharing n-skip
-// identifiers, with d features in all.
+// identifiers.
 func tables(t *testing.T, s Settings, n, skip int) [3]*join.Table {
-	t.Helper()
-	a := &join.Table{Columns: []string{"x1", "y"}, Outcome: "y"}
-	b := &join.Table{Columns: []string{"x2"}}
-	enc := func(v float64) int64 {
-		e, err := s.Join.Fixed.Encode(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
-	for i := range n {
-		id := fmt.Sprintf("p%03d", i)
-		x1, x2 := float64(i%17)-8, float64((i*7)%13)*0.5
-		a.IDs, a.Rows = append(a.IDs, []byte(id)), append(a.Rows, []int64{enc(x1), enc(2*x1 - 3*x2 + float64(i%5))})
-		if i >= skip {
-			b.IDs, b.Rows = append(b.IDs, []byte(id)), append(b.Rows, []int64{enc(x2)})
-		}
-	}
-	return [3]*join.Table{a, b, nil}
+	return jointest.Tables(t, s.Join.Fixed, n, skip)
 }
 
 // runAll runs a whole session, step 8 included, for the three parties over tr.
@@ -374,15 +357,6 @@ func (c *corrupt) Send(ctx context.Context, to protocol.Role, msg []byte) error 
 	return c.Transport.Send(ctx, to, msg)
 }
 
-func isEnvelope[T any](msg []byte) bool {
-	env := new(wire.Envelope)
-	if proto.Unmarshal(msg, env) != nil {
-		return false
-	}
-	_, ok := env.GetBody().(T)
-	return ok
-}
-
 // TestMalformedMessages sends junk in place of a hello, of encrypted rows and of a
 // step-8 message: the receiver stops with an error naming the sender, and the others
 // stop too.
@@ -393,9 +367,11 @@ func TestMalformedMessages(t *testing.T) {
 		match func([]byte) bool
 		want  string
 	}{
-		{"hello", protocol.ControllerB, isEnvelope[*wire.Envelope_Hello], "malformed hello from controller-b"},
-		{"rows", protocol.ControllerA, isEnvelope[*wire.Envelope_Rows], "malformed message from controller-a"},
-		{"step 8", protocol.ThirdParty, func(msg []byte) bool { return !isEnvelope[*wire.Envelope_Hello](msg) && len(msg) > 0 && !isJoin(msg) }, "third-party"},
+		{"hello", protocol.ControllerB, jointest.IsEnvelope[*wire.Envelope_Hello], "malformed hello from controller-b"},
+		{"rows", protocol.ControllerA, jointest.IsEnvelope[*wire.Envelope_Rows], "malformed message from controller-a"},
+		{"step 8", protocol.ThirdParty, func(msg []byte) bool {
+			return !jointest.IsEnvelope[*wire.Envelope_Hello](msg) && len(msg) > 0 && !isJoin(msg)
+		}, "third-party"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := testSettings()
