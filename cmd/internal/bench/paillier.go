@@ -24,6 +24,7 @@ import (
 type paillierBench struct {
 	Bits              int     `json:"bits"`
 	Ops               int     `json:"ops"`
+	Rows              int     `json:"rows"` // the join the pools are sized for, which sets their tables' window
 	Cores             int     `json:"cores"`
 	Rounds            int     `json:"rounds"` // the measurements take turns, round by round
 	KeygenMs          float64 `json:"keygen_ms"`
@@ -51,13 +52,14 @@ func Paillier(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := cli.NewFlags("bench paillier", "[--bits B] [--ops N]", "measure Paillier's operations of steps 3–6 with and without the speed-ups, as JSON")
 	bits := fs.Int("bits", paillier.DefaultBits, "modulus size in bits (2048 or 3072)")
 	ops := fs.Int("ops", 200, "operations per measurement")
+	rows := fs.Int("rows", 100_000, "the join the pools are sized for, in rows per controller: a pool's table window follows the factors it will draw")
 	if err := cli.Parse(fs, args, stdout); err != nil {
 		return err
 	}
-	if *ops < 1 {
-		return cli.Usagef(fs, "bench paillier: --ops must be positive, have %d", *ops)
+	if *ops < 1 || *rows < 1 {
+		return cli.Usagef(fs, "bench paillier: --ops and --rows must be positive, have %d and %d", *ops, *rows)
 	}
-	res := paillierBench{Bits: *bits, Ops: *ops, Cores: runtime.GOMAXPROCS(0), Rounds: min(*ops, paillierRounds)}
+	res := paillierBench{Bits: *bits, Ops: *ops, Rows: *rows, Cores: runtime.GOMAXPROCS(0), Rounds: min(*ops, paillierRounds)}
 
 	start := time.Now()
 	sk, err := paillier.GenerateKey(rand.Reader, *bits)
@@ -81,20 +83,26 @@ func Paillier(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 
-		// Offline: a pool that makes exactly k factors, timed until it is
-		// full. Its workers then stop, so the online encryption has the cores
-		// to itself.
+		// Offline: a pool sized for the join, as a controller's pool for the
+		// other's masks is (its window follows), timed until it holds k factors.
 		start = time.Now()
-		pool, err := paillier.NewRandomness(ctx, pk, rand.Reader, paillier.WithPoolSize(k), paillier.WithLimit(k))
+		sized, err := paillier.NewRandomness(ctx, pk, rand.Reader, paillier.WithPoolSize(k), paillier.WithLimit(*rows))
 		if err != nil {
 			return fmt.Errorf("bench paillier: %w", err)
 		}
 		setup += time.Since(start)
 		start = time.Now()
-		err = paillierWaitFull(ctx, pool, k)
+		err = paillierWaitFull(ctx, sized, k)
 		fill += time.Since(start)
+		sized.Close()
 		if err != nil {
-			pool.Close()
+			return fmt.Errorf("bench paillier: %w", err)
+		}
+		// Online: a pool of exactly k factors, whose workers stop once it is
+		// full, so that the encryptions have the cores to themselves.
+		var untimed time.Duration
+		pool, err := paillierFilled(ctx, pk, k, k, &untimed)
+		if err != nil {
 			return fmt.Errorf("bench paillier: %w", err)
 		}
 
@@ -108,7 +116,7 @@ func Paillier(ctx context.Context, args []string, stdout io.Writer) error {
 
 		// The same for the key owner's and the uniform pools; the owner's
 		// factors encrypt the messages again, for the check below.
-		owner, err := paillierFilled(ctx, pk, k, &fillOwner, paillier.WithPrivateKey(sk))
+		owner, err := paillierFilled(ctx, pk, k, *rows, &fillOwner, paillier.WithPrivateKey(sk))
 		if err != nil {
 			return fmt.Errorf("bench paillier: %w", err)
 		}
@@ -117,7 +125,7 @@ func Paillier(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("bench paillier: %w", err)
 		}
-		uniform, err := paillierFilled(ctx, pk, k, &fillUniform, paillier.WithUniform())
+		uniform, err := paillierFilled(ctx, pk, k, *rows, &fillUniform, paillier.WithUniform())
 		if err != nil {
 			return fmt.Errorf("bench paillier: %w", err)
 		}
@@ -175,11 +183,11 @@ func Paillier(ctx context.Context, args []string, stdout io.Writer) error {
 	return json.NewEncoder(stdout).Encode(res)
 }
 
-// paillierFilled makes a pool of exactly n factors for pk with opts, waits
-// until it is full and adds the time it took to fill, after its table was
-// built, to *fill.
-func paillierFilled(ctx context.Context, pk *paillier.PublicKey, n int, fill *time.Duration, opts ...paillier.RandomnessOption) (*paillier.Randomness, error) {
-	opts = append(opts, paillier.WithPoolSize(n), paillier.WithLimit(n))
+// paillierFilled makes a pool of n factors for pk with opts, sized for limit
+// factors (which sets its window), waits until it holds n and adds the time it
+// took, after its table was built, to *fill.
+func paillierFilled(ctx context.Context, pk *paillier.PublicKey, n, limit int, fill *time.Duration, opts ...paillier.RandomnessOption) (*paillier.Randomness, error) {
+	opts = append(opts, paillier.WithPoolSize(n), paillier.WithLimit(limit))
 	pool, err := paillier.NewRandomness(ctx, pk, rand.Reader, opts...)
 	if err != nil {
 		return nil, err
