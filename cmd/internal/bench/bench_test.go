@@ -48,7 +48,8 @@ func TestBenchCommandLines(t *testing.T) {
 		args []string
 		want string
 	}{
-		{Paillier, []string{"--ops", "0"}, "--ops must be positive"},
+		{Paillier, []string{"--ops", "0"}, "--ops and --rows must be positive"},
+		{Paillier, []string{"--rows", "-1"}, "--ops and --rows must be positive"},
 		{Lasso, []string{"--rows", "1"}, "need --rows ≥ 2"},
 		{Lasso, []string{"--condition", "0.5"}, "--condition ≥ 1"},
 	} {

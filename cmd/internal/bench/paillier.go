@@ -49,7 +49,7 @@ const paillierRounds = 4
 // measures the Paillier operations of steps 3–6 in one run and prints one JSON
 // object. It checks every decryption against the message it encrypted.
 func Paillier(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := cli.NewFlags("bench paillier", "[--bits B] [--ops N]", "measure Paillier's operations of steps 3–6 with and without the speed-ups, as JSON")
+	fs := cli.NewFlags("bench paillier", "[--bits B] [--ops N] [--rows N]", "measure Paillier's operations of steps 3–6 with and without the speed-ups, as JSON")
 	bits := fs.Int("bits", paillier.DefaultBits, "modulus size in bits (2048 or 3072)")
 	ops := fs.Int("ops", 200, "operations per measurement")
 	rows := fs.Int("rows", 100_000, "the join the pools are sized for, in rows per controller: a pool's table window follows the factors it will draw")
