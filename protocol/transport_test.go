@@ -19,7 +19,9 @@ func TestMemNetworkOrderAndCounts(t *testing.T) {
 	defer n.Close()
 	ctx := context.Background()
 	a, b := n.Transport(protocol.ControllerA), n.Transport(protocol.ThirdParty)
+	sent := make(chan struct{})
 	go func() {
+		defer close(sent)
 		for i := range 50 {
 			if err := a.Send(ctx, protocol.ThirdParty, []byte(fmt.Sprint(i))); err != nil {
 				t.Error(err)
@@ -36,6 +38,7 @@ func TestMemNetworkOrderAndCounts(t *testing.T) {
 			t.Fatalf("message %d is %q", i, m)
 		}
 	}
+	<-sent // the sender counts a message once its Send has returned
 	if n.MessagesSent(protocol.ControllerA) != 50 || n.BytesSent(protocol.ControllerA) != 90 {
 		t.Fatalf("counted %d messages, %d bytes", n.MessagesSent(protocol.ControllerA), n.BytesSent(protocol.ControllerA))
 	}
