@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -19,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/triad-mpc/triad/cmd/internal/cli"
 	"github.com/triad-mpc/triad/cmd/internal/outputs"
 	"github.com/triad-mpc/triad/cmd/internal/synth"
 	"github.com/triad-mpc/triad/crypto/paillier"
@@ -107,7 +107,8 @@ func mergeBenchStage(stages []benchStage, s outputs.Stage) []benchStage {
 // benchJoin measures steps 1–7 with the three parties as separate "triad node"
 // processes on loopback, so that each party's time, traffic and peak memory are its own.
 func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench join", flag.ContinueOnError)
+	fs := cli.NewFlags("bench join", "[--rows N | --rows-a N --rows-b M] [--features-a F] [--features-b F] [--overlap X] [--json]",
+		"measure steps 1–7 with the three parties as separate triad node processes on loopback")
 	rows := fs.Int("rows", 5000, "rows per controller, unless --rows-a or --rows-b is given")
 	rowsA := fs.Int("rows-a", 0, "rows at controller A (default --rows)")
 	rowsB := fs.Int("rows-b", 0, "rows at controller B (default --rows)")
@@ -117,7 +118,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 	bits := fs.Int("bits", 2048, "Paillier modulus size")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	keep := fs.String("keep", "", "keep the sites' folders and logs here instead of a temporary folder")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if *rowsA == 0 {
@@ -127,7 +128,7 @@ func benchJoin(ctx context.Context, args []string, stdout io.Writer) error {
 		*rowsB = *rows
 	}
 	if *rowsA < 1 || *rowsB < 1 || *fa < 1 || *fb < 1 || *overlap < 0 || *overlap > 1 {
-		return errors.New("bench join: want --rows (or --rows-a and --rows-b), --features-a, --features-b ≥ 1 and 0 ≤ --overlap ≤ 1")
+		return cli.Usagef(fs, "bench join: want --rows (or --rows-a and --rows-b), --features-a, --features-b ≥ 1 and 0 ≤ --overlap ≤ 1")
 	}
 	dir := *keep
 	if dir == "" {
