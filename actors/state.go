@@ -177,16 +177,23 @@ func NewRegistry() *Registry {
 	}
 }
 
-// titles names the session's stages for people.
-var titles = map[string]string{
-	"handshake":    "Settings check",
-	"hashing":      "Prepare and keyed hashing",
-	"encryption":   "Paillier encryption",
-	"intersection": "Blind matching",
-	"cohort":       "Minimum cohort check",
-	"masking":      "Masks and blind subtraction",
-	"resharing":    "To Shamir shares",
-	"regression":   "Secure lasso",
+// StageTitle names a stage of the session for people ("masking": "Masks and blind
+// subtraction"); an unknown stage is called by its name.
+func StageTitle(name string) string {
+	titles := map[string]string{
+		"handshake":    "Settings check",
+		"hashing":      "Prepare and keyed hashing",
+		"encryption":   "Paillier encryption",
+		"intersection": "Blind matching",
+		"cohort":       "Minimum cohort check",
+		"masking":      "Masks and blind subtraction",
+		"resharing":    "To Shamir shares",
+		"regression":   "Secure lasso",
+	}
+	if t, ok := titles[name]; ok {
+		return t
+	}
+	return name
 }
 
 // PlanSteps lists the parts of the session in the order they will run, so the
@@ -426,11 +433,7 @@ func (r *Registry) step(name string) *step {
 			return s
 		}
 	}
-	title := titles[name]
-	if title == "" {
-		title = name
-	}
-	s := &step{StepState: StepState{Name: name, Title: title, Status: "waiting", Remaining: -1}}
+	s := &step{StepState: StepState{Name: name, Title: StageTitle(name), Status: "waiting", Remaining: -1}}
 	r.steps = append(r.steps, s)
 	return s
 }

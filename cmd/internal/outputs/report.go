@@ -6,18 +6,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/triad-mpc/triad/actors"
 	"github.com/triad-mpc/triad/cmd/internal/report"
 	"github.com/triad-mpc/triad/protocol"
 )
-
-// stageTitles names the stages for people, as the console does.
-func stageTitles() map[string]string {
-	return map[string]string{
-		"handshake": "Settings check", "hashing": "Prepare and keyed hashing", "encryption": "Paillier encryption",
-		"intersection": "Blind matching", "cohort": "Minimum cohort check", "masking": "Masks and blind subtraction",
-		"resharing": "To Shamir shares", "regression": "Secure lasso",
-	}
-}
 
 // writeReport writes report.html beside result.json: the model, the session's
 // timeline, what step 1 dropped, the settings and each party's disclosure log.
@@ -52,13 +44,8 @@ func writeReport(dir string, res *Result, logs []*protocol.Disclosure) error {
 			}
 		}
 	}
-	titles := stageTitles()
 	for _, s := range res.Stages {
-		name := titles[s.Name]
-		if name == "" {
-			name = s.Name
-		}
-		r.Steps = append(r.Steps, report.Step{Steps: s.ProtocolSteps, Name: name, Start: s.StartSeconds,
+		r.Steps = append(r.Steps, report.Step{Steps: s.ProtocolSteps, Name: actors.StageTitle(s.Name), Start: s.StartSeconds,
 			Seconds: s.EndSeconds - s.StartSeconds, BytesSent: s.BytesSent})
 	}
 	st := res.Settings
