@@ -71,6 +71,7 @@ func (s *Session) handshake(ctx context.Context) error {
 		return err
 	}
 	s.schema = schema
+	s.party.UseSchema(schema)
 	for _, from := range s.role.Others() {
 		if from == protocol.ThirdParty {
 			continue

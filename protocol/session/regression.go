@@ -102,7 +102,8 @@ func (g *Regression) Prepare(ctx context.Context) error {
 }
 
 // Step runs one solver iteration (of every fold, during cross-validation); done
-// reports that the final fit converged or reached the iteration limit.
+// reports that the final fit converged or reached the iteration limit (the solver
+// counts it).
 func (g *Regression) Step(ctx context.Context) (done bool, err error) {
 	if g.cv != nil {
 		done, err := g.cv.Step(ctx)
@@ -116,8 +117,7 @@ func (g *Regression) Step(ctx context.Context) (done bool, err error) {
 		g.cv, g.cvRes, g.solver = nil, &res, solver
 		return false, nil
 	}
-	done, err = g.solver.Step(ctx)
-	return done || g.solver.Iteration() >= g.MaxIter(), err
+	return g.solver.Step(ctx)
 }
 
 // Finish opens the model, each value written to the disclosure log as it is opened,

@@ -22,6 +22,15 @@ import (
 // abortWait bounds how long a failing party waits to tell the others.
 const abortWait = 2 * time.Second
 
+// reachedByAll reports whether err ends the session at every party without a word
+// from this one: another party's abort, the minimum cohort, an empty intersection.
+func reachedByAll(err error) bool {
+	var ab *protocol.AbortedError
+	var ce *CohortError
+	var nm *join.NoMatchError
+	return errors.As(err, &ab) || errors.As(err, &ce) || errors.As(err, &nm)
+}
+
 // Session is one party's side of one session. Create it with New, run its Stages in
 // order with RunStage, then step 8 through Regression (or, WithJoinOnly, TakeShares).
 type Session struct {
@@ -130,16 +139,13 @@ func (s *Session) RunStage(ctx context.Context, st Stage) error {
 	err := st.run(ctx)
 	s.addReport(StageReport{Name: st.Name, Steps: st.Steps, Start: start, End: time.Now(),
 		BytesSent: s.party.Status().BytesSent - before})
-	if st.Name == "handshake" && err == nil {
-		s.party.UseSchema(s.schema)
-	}
 	if err == nil {
 		return nil
 	}
 	var ab *protocol.AbortedError
 	var ce *CohortError
 	if errors.As(err, &ab) || errors.As(err, &ce) {
-		return err
+		return err // they say where they stand themselves
 	}
 	return fmt.Errorf("step %s (%s): %w", st.Steps, st.Name, err)
 }
@@ -157,24 +163,16 @@ func (s *Session) Report() []StageReport {
 	return append([]StageReport(nil), s.report...)
 }
 
-// Status is a party's progress, for operators watching a session.
-type Status struct {
-	Stage     string
-	Done      int64 // rows or values handled in the current stage
-	Total     int64
-	BytesSent int64
-}
-
-// Status returns the party's progress in the stages of steps 1–7.
-func (s *Session) Status() Status {
+// Status returns the party's progress: the stage it is in, and the rows or values it
+// has handled there in the stages of steps 1–7.
+func (s *Session) Status() join.Status {
 	ps := s.party.Status()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Status{Stage: s.stage, BytesSent: ps.BytesSent}
-	if ps.Stage == s.stage {
-		st.Done, st.Total = ps.Done, ps.Total
+	if ps.Stage != s.stage {
+		ps.Stage, ps.Done, ps.Total = s.stage, 0, 0
 	}
-	return st
+	return ps
 }
 
 // Outcome returns what this party knows so far, with the stages run so far (step 8
@@ -205,10 +203,7 @@ func (s *Session) Abort(ctx context.Context, cause error) {
 	if c := context.Cause(ctx); c != nil && (errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded)) {
 		cause = c
 	}
-	var ab *protocol.AbortedError
-	var ce *CohortError
-	var nm *join.NoMatchError
-	if cause == nil || errors.As(cause, &ab) || errors.As(cause, &ce) || errors.As(cause, &nm) {
+	if cause == nil || reachedByAll(cause) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortWait)
