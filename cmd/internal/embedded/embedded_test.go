@@ -211,10 +211,9 @@ func TestResultExplainsItself(t *testing.T) {
 	}
 	stages, _ := res["stages"].([]any)
 	var names []string
-	// Each party's stages follow one another; merged over the parties, a stage may
-	// begin before the one listed before it has ended (the third party has no
-	// hashing), but it never ends earlier.
-	prevEnd := 0.0
+	// Each party's stages follow one another, but merged over the parties they may
+	// overlap either way (the third party has no hashing: its handshake can end after
+	// the controllers' hashing): each is a span within the session, in the order run.
 	for _, s := range stages {
 		st := s.(map[string]any)
 		names = append(names, st["name"].(string))
@@ -222,10 +221,9 @@ func TestResultExplainsItself(t *testing.T) {
 			t.Errorf("stage %v has a field named like its parent", st)
 		}
 		start, end := st["start_seconds"].(float64), st["end_seconds"].(float64)
-		if start < 0 || end < start || end < prevEnd || end > res["total_seconds"].(float64)+1e-9 {
-			t.Errorf("stage %v is not a span within the session after the one before (total %v)", st, res["total_seconds"])
+		if start < 0 || end < start || end > res["total_seconds"].(float64)+1e-9 {
+			t.Errorf("stage %v is not a span within the session (total %v)", st, res["total_seconds"])
 		}
-		prevEnd = end
 	}
 	if got := strings.Join(names, " "); got != "handshake hashing encryption intersection cohort masking resharing regression" {
 		t.Errorf("stages %s", got)
