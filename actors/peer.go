@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -32,18 +33,21 @@ func (s *sessionActor) spawnPeer(c actor.Context, r protocol.Role) {
 			if s.cfg.Peers == nil {
 				return
 			}
-			ps, ok := s.cfg.Peers()[r]
-			if !ok {
+			peers := s.cfg.Peers()
+			i := slices.IndexFunc(peers, func(p PeerState) bool { return p.Role == r.String() })
+			if i < 0 {
 				return
 			}
+			ps := peers[i]
 			s.reg.set(path, "peer", func(a *ActorState) {
 				a.BytesSent, a.BytesRecv = ps.BytesSent, ps.BytesRecv
 				a.Status = "running"
 				if !ps.Connected {
 					a.Status = "waiting"
 				}
-				if ps.Event != "" {
-					a.LastEvent = ps.Event
+				a.LastEvent = "link " + ps.State
+				if ps.Error != "" {
+					a.LastEvent += ": " + ps.Error
 				}
 			})
 		case *actor.Stopping:

@@ -25,21 +25,13 @@ type Config struct {
 	Options    []session.Option
 	Table      *join.Table // controllers only
 	Disclosure *protocol.Disclosure
-	// Peers, if set, reports the link to each other party (bytes, state) for the
-	// peer actors; the node supplies it.
-	Peers func() map[protocol.Role]PeerStats
+	// Peers, if set, reports the links to the other parties (state, bytes) for the
+	// peer actors; the node supplies it, as it does the console's peer table.
+	Peers func() []PeerState
 	// Lost, if set, delivers the first failure of a link to another party (the node
 	// supplies it): the session fails at once, whatever stage it is in, instead of at
 	// its next send or receive.
 	Lost <-chan error
-}
-
-// PeerStats is what a peer actor shows of its link.
-type PeerStats struct {
-	Connected bool
-	BytesSent int64
-	BytesRecv int64
-	Event     string
 }
 
 // messages between the actors

@@ -97,7 +97,7 @@ func runNode(ctx context.Context, args []string, stdout io.Writer) error {
 	stopProgress := site.ShowProgress(os.Stderr, reg)
 	out, err := actors.Run(ctx, actors.Config{
 		Transport: t, Settings: settings, Options: opts, Table: table, Disclosure: logFile.Log,
-		Peers: site.PeerStats(n), Lost: n.Lost(),
+		Peers: site.PeerLinks(n), Lost: n.Lost(),
 	}, reg)
 	stopProgress()
 	if cerr := logFile.Close(); err == nil {

@@ -83,7 +83,7 @@ func Run(ctx context.Context, e Spec) (*outputs.Result, error) {
 		}
 		return actors.Run(ctx, actors.Config{
 			Transport: t, Settings: e.Settings, Options: e.Options, Table: tables[r], Disclosure: logs[r].Log,
-			Peers: site.PeerStats(nodes[r]), Lost: nodes[r].Lost(),
+			Peers: site.PeerLinks(nodes[r]), Lost: nodes[r].Lost(),
 		}, regs[r])
 	})
 	stopProgress()

@@ -13,7 +13,6 @@ import (
 	"github.com/triad-mpc/triad/actors/console"
 	"github.com/triad-mpc/triad/cmd/internal/progress"
 	"github.com/triad-mpc/triad/node"
-	"github.com/triad-mpc/triad/protocol"
 )
 
 var log = logging.Logger("triad/cmd")
@@ -48,22 +47,6 @@ func PeerLinks(n *node.Node) func() []actors.PeerState {
 				Connected: p.Connected, RTTMillis: p.RTT.Seconds() * 1000,
 				BytesSent: p.BytesSent, BytesRecv: p.BytesReceived, Error: p.Error,
 			})
-		}
-		return out
-	}
-}
-
-// PeerStats adapts a node's link statistics for the peer actors.
-func PeerStats(n *node.Node) func() map[protocol.Role]actors.PeerStats {
-	return func() map[protocol.Role]actors.PeerStats {
-		st := n.Stats()
-		out := map[protocol.Role]actors.PeerStats{}
-		for r, p := range st.Peers {
-			ev := "link " + p.State.String()
-			if p.Error != "" {
-				ev += ": " + p.Error
-			}
-			out[r] = actors.PeerStats{Connected: p.Connected, BytesSent: p.BytesSent, BytesRecv: p.BytesReceived, Event: ev}
 		}
 		return out
 	}
